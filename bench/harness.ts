@@ -1,0 +1,25 @@
+/**
+ * Shared plumbing for `npm run bench -- <name> [--json]`: every benchmark module exports
+ * `run(args)` returning its figures; the runner adds `seconds` (wall clock of run) and
+ * `peak_rss_mb` (process peak resident set), prints a human summary, and with --json ends with
+ * exactly one JSON line.
+ */
+export type Figures = Record<string, number | string | boolean | null | Record<string, unknown> | unknown[]>;
+
+export interface BenchArgs {
+  /** Remaining command-line arguments after the benchmark name (minus --json). */
+  argv: string[];
+  json: boolean;
+  /** Print a progress/info line (stderr when --json so stdout ends with the JSON line). */
+  log: (msg: string) => void;
+}
+
+export interface BenchModule {
+  /** One sentence: what is measured. */
+  description: string;
+  run(args: BenchArgs): Promise<Figures>;
+}
+
+export function peakRssMb(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
