@@ -1,0 +1,43 @@
+/** In-process CLI runs with captured streams, for the tests under test/cli/. */
+import type { CliContext } from "../../src/cli/context.js";
+import { runCli, runProgram, buildProgram } from "../../src/cli/main.js";
+import type { Command } from "commander";
+
+export class CaptureStream {
+  text = "";
+  constructor(readonly isTTY = false, readonly columns?: number) {}
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function captureContext(env: Record<string, string | undefined> = {}): CliContext & { stdout: CaptureStream; stderr: CaptureStream } {
+  return { stdout: new CaptureStream(), stderr: new CaptureStream(), env };
+}
+
+/** Runs `rtap <argv...>` in-process. `extend` may add test-only commands before parsing. */
+export async function rtap(argv: string[], opts: { env?: Record<string, string | undefined>; extend?: (p: Command) => void } = {}): Promise<CliResult> {
+  const ctx = captureContext(opts.env);
+  let code: number;
+  if (opts.extend) {
+    const program = buildProgram(ctx);
+    opts.extend(program);
+    code = await runProgram(program, argv, ctx);
+  } else {
+    code = await runCli(argv, ctx);
+  }
+  return { code, stdout: ctx.stdout.text, stderr: ctx.stderr.text };
+}
+
+/** The last non-empty line of a text. */
+export function lastLine(text: string): string {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines[lines.length - 1] ?? "";
+}
