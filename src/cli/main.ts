@@ -15,6 +15,7 @@ import { RtapError } from "../errors.js";
 import { RTAP_VERSION } from "../version.js";
 import { bindContext, debugEnabled, processContext, type CliContext } from "./context.js";
 import { useColor } from "./output.js";
+import { stopAllProgress } from "./progress.js";
 import * as datasetsCommand from "./commands/datasets.js";
 
 /** A subcommand module: adds its command(s) to the program with program.command(...). */
@@ -66,6 +67,7 @@ export async function runProgram(program: Command, argv: readonly string[], ctx:
     await program.parseAsync([...argv], { from: "user" });
     return EXIT_OK;
   } catch (err) {
+    stopAllProgress(); // a bar left running would swallow the message's line
     return reportError(err, ctx);
   }
 }

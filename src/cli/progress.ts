@@ -30,6 +30,14 @@ export interface ProgressOptions {
 
 const NO_PROGRESS: Progress = { tick() {}, stop() {} };
 
+/** Live terminal bars, so an error path can end them (runProgram calls stopAllProgress). */
+const liveBars = new Set<Progress>();
+
+/** Stops every live bar: restores the terminal's line wrap before an error message is printed. */
+export function stopAllProgress(): void {
+  for (const bar of [...liveBars]) bar.stop();
+}
+
 export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
   const stream = opts.stream ?? process.stderr;
   if (opts.enabled === false || total <= 0) return NO_PROGRESS;
@@ -56,7 +64,7 @@ function terminalBar(label: string, total: number, stream: OutStream): Progress 
   let done = 0;
   let stopped = false;
   bar.start(total, 0);
-  return {
+  const handle: Progress = {
     tick(n = 1) {
       if (stopped) return;
       done = Math.min(total, done + n);
@@ -65,9 +73,12 @@ function terminalBar(label: string, total: number, stream: OutStream): Progress 
     stop() {
       if (stopped) return;
       stopped = true;
+      liveBars.delete(handle);
       bar.stop();
     },
   };
+  liveBars.add(handle);
+  return handle;
 }
 
 function plainLines(label: string, total: number, stream: OutStream, opts: ProgressOptions): Progress {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import type { Command } from "commander";
 import { RtapError } from "../../src/errors.js";
 import { RTAP_VERSION } from "../../src/version.js";
 import { lastLine, rtap } from "./helpers.js";
@@ -56,7 +57,7 @@ test("RTAP_DEBUG=1 adds the stack trace to an RtapError", async () => {
 });
 
 test("any other exception is an internal error (exit 70); stack only with RTAP_DEBUG=1", async () => {
-  const extend = (p: import("commander").Command): void => {
+  const extend = (p: Command): void => {
     p.command("boom").action(() => {
       throw new TypeError("cannot read properties of undefined");
     });

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { progress, progressFor } from "../../src/cli/progress.js";
-import { CaptureStream, captureContext } from "./helpers.js";
+import type { Command } from "commander";
+import { contextOf } from "../../src/cli/context.js";
+import { CaptureStream, captureContext, rtap } from "./helpers.js";
 
 /** A fake clock advanced by hand, so the tests never depend on real time. */
 function clock(): { now: () => number; advance: (ms: number) => void } {
@@ -69,4 +71,20 @@ test("on a terminal, a live bar draws on stderr and never on stdout", () => {
   bar.stop();
   assert.match(ctx.stderr.text, /images .* 4\/4 100%/);
   assert.equal(ctx.stdout.text, "");
+});
+
+test("an error escaping a command stops its live bar before the message is printed", async () => {
+  const tty = new CaptureStream(true, 120);
+  const r = await rtap(["slow"], {
+    extend: (p) => {
+      p.command("slow").action((_opts, cmd: Command) => {
+        const bar = progressFor({ ...contextOf(cmd), stderr: tty }, "images", 10, false);
+        bar.tick(3);
+        throw new Error("died mid-way");
+      });
+    },
+  });
+  assert.equal(r.code, 70);
+  // cli-progress disables line wrap (ESC[?7l) while drawing and re-enables it (ESC[?7h) on stop.
+  assert.ok(tty.text.includes("\x1b[?7l") && tty.text.endsWith("\x1b[?7h\x1b8\n"), JSON.stringify(tty.text.slice(-30)));
 });
