@@ -6,8 +6,8 @@
  * One 32-bit draw per sample on the fast path (98.8% of samples): 7 bits pick the layer, 1 bit the
  * sign, 24 bits the position — separate bits, avoiding the index/value correlation of the original
  * code that Doornik (2005, "An Improved Ziggurat Method...") points out. Wedges and the tail
- * (|z| > r, by Marsaglia's 1964 exponential method) use extra uniforms. About 2x faster than
- * Box-Muller `Rng.normal()` here, since it needs no log/sin/cos on the fast path.
+ * (|z| > r, by Marsaglia's 1964 exponential method) use extra uniforms. About 1.5x faster than
+ * Box-Muller `Rng.normal()` (no log/sin/cos on the fast path); the rest is `Rng.nextU32()` itself.
  */
 import type { Rng } from "../util/random.js";
 
