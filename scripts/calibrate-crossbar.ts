@@ -1,39 +1,74 @@
 /**
- * Regenerates the section "Crossbar calibration against DNN+NeuroSim V1.4" of docs/results.md from
- * src/cost/calibration.ts (rtap's crossbar model with configs/crossbar-neurosim22.yaml vs NeuroSim's
- * printout). The section sits between two marker comments; the rest of the file is left alone.
+ * Regenerates the generated parts of the cost-model docs:
+ *  - docs/results.md: the section "Crossbar calibration against DNN+NeuroSim V1.4" (rtap's crossbar
+ *    model with configs/crossbar-neurosim22.yaml vs NeuroSim's printout, src/cost/calibration.ts);
+ *  - docs/cost-model.md: the parameter tables of every shipped technology file.
+ * Each part sits between two marker comments; the rest of each file is left alone.
  *
- *   npx tsx scripts/calibrate-crossbar.ts            # rewrite the section in docs/results.md
- *   npx tsx scripts/calibrate-crossbar.ts --stdout   # print it instead
- *   npx tsx scripts/calibrate-crossbar.ts --check    # exit 1 if docs/results.md is out of date
+ *   npx tsx scripts/calibrate-crossbar.ts            # rewrite both parts
+ *   npx tsx scripts/calibrate-crossbar.ts --stdout   # print the calibration section instead
+ *   npx tsx scripts/calibrate-crossbar.ts --check    # exit 1 if either file is out of date
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { calibrationMarkdown } from "../src/cost/calibration.js";
+import { parameterTableMarkdown } from "../src/cost/report.js";
+import { SHIPPED_TECHNOLOGIES, loadTechnology } from "../src/cost/technology.js";
 
-const START = "<!-- crossbar-calibration:start -->";
-const END = "<!-- crossbar-calibration:end -->";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const file = join(root, "docs", "results.md");
 
-const section = `${START}\n${calibrationMarkdown()}${END}`;
+interface Part {
+  file: string;
+  start: string;
+  end: string;
+  body: string;
+  fallback: string;
+}
+
+const parts: Part[] = [
+  {
+    file: join(root, "docs", "results.md"),
+    start: "<!-- crossbar-calibration:start -->",
+    end: "<!-- crossbar-calibration:end -->",
+    body: calibrationMarkdown(),
+    fallback: "# rtap results\n\n",
+  },
+  {
+    file: join(root, "docs", "cost-model.md"),
+    start: "<!-- tech-params:start -->",
+    end: "<!-- tech-params:end -->",
+    body: `${SHIPPED_TECHNOLOGIES.map((n) => `### ${n}\n\n${parameterTableMarkdown(loadTechnology(n))}\n`).join("\n")}`,
+    fallback: "# Cost model\n\n",
+  },
+];
+
+function render(p: Part): { old: string; next: string } {
+  const old = existsSync(p.file) ? readFileSync(p.file, "utf8") : p.fallback;
+  const section = `${p.start}\n${p.body}${p.end}`;
+  const i = old.indexOf(p.start);
+  const j = old.indexOf(p.end);
+  const next = i >= 0 && j > i ? `${old.slice(0, i)}${section}${old.slice(j + p.end.length)}` : `${old.trimEnd()}\n\n${section}\n`;
+  return { old, next };
+}
+
 const args = process.argv.slice(2);
 if (args.includes("--stdout")) {
-  process.stdout.write(`${section}\n`);
+  process.stdout.write(`${parts[0]!.body}\n`);
   process.exit(0);
 }
-const old = existsSync(file) ? readFileSync(file, "utf8") : "# rtap results\n\n";
-const i = old.indexOf(START);
-const j = old.indexOf(END);
-const next = i >= 0 && j > i ? `${old.slice(0, i)}${section}${old.slice(j + END.length)}` : `${old.trimEnd()}\n\n${section}\n`;
-if (args.includes("--check")) {
-  if (next !== old) {
-    console.error("docs/results.md: crossbar calibration section is out of date; run npx tsx scripts/calibrate-crossbar.ts");
-    process.exit(1);
+let stale = false;
+for (const p of parts) {
+  const { old, next } = render(p);
+  if (args.includes("--check")) {
+    if (next !== old) {
+      console.error(`${p.file}: generated section is out of date; run npx tsx scripts/calibrate-crossbar.ts`);
+      stale = true;
+    }
+  } else if (next !== old) {
+    writeFileSync(p.file, next);
+    console.log(`updated ${p.file}`);
   }
-  console.log("docs/results.md: crossbar calibration section is up to date");
-  process.exit(0);
 }
-writeFileSync(file, next);
-console.log(`wrote the crossbar calibration section of ${file}`);
+if (stale) process.exit(1);
+if (args.includes("--check")) console.log("cost docs are up to date");

@@ -175,3 +175,25 @@ export function energyRatioEvaluator(inp: RatioInputs): RatioEvaluator {
     return xJ / apJ;
   };
 }
+
+export interface SensitivityStudy {
+  /** Tornado data, largest swing first. */
+  tornado: TornadoData;
+  /** For each parameter: the multiplier that alone reaches `target` (or why it cannot). */
+  toReachTarget: SolveResult[];
+  target: number;
+}
+
+/**
+ * The whole sensitivity study for one AP/crossbar pair: tornado over `params` and, for each, the
+ * multiplier that alone would reach `target` (default 7.5, the paper's ResNet-18 claim).
+ */
+export function sensitivityStudy(inp: RatioInputs, target = 7.5, factors: readonly [number, number] = [0.5, 2]): SensitivityStudy {
+  const evaluate = energyRatioEvaluator(inp);
+  const names = inp.params.map((p) => p.name);
+  return {
+    tornado: tornado(evaluate, names, factors),
+    toReachTarget: names.map((n) => solveMultiplier(evaluate, n, target)),
+    target,
+  };
+}

@@ -43,3 +43,12 @@ test("crossbar-neurosim22 on zoo:resnet18 (rtap's integer graph)", { skip: proce
   const macScale = w.totalMacs / neurosimResnet18Workload("valid").totalMacs;
   assert.ok(within(c.cost.total.dynamicJ / (NEUROSIM_RUN_A.energy.total * macScale), 1.5));
 });
+
+test("docs/results.md holds the current calibration section (regenerate: npx tsx scripts/calibrate-crossbar.ts)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { join, dirname } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const { calibrationMarkdown } = await import("../../src/cost/calibration.js");
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "results.md"), "utf8");
+  assert.ok(doc.includes(calibrationMarkdown()), "docs/results.md calibration section is stale");
+});
