@@ -122,11 +122,18 @@ export function eliminateCommonSubexpressions(matrix: TernaryMatrix, ranges: Col
     return c.feasible ? c.cycles : Infinity;
   });
   const boundedCost = memo((g: number): number => bestFeasibleForGroupSize(g, rowSet, limits, consider));
-  const start = predictedGroupSize(rowSet.count);
-  // Under a bound, the unrestricted plan is still the best when it fits: try it first.
-  const search = !bounded || Number.isFinite(unboundedCost(clampTo(groupSizes, start))) ? unboundedCost : boundedCost;
+  const start = clampTo(groupSizes, predictedGroupSize(rowSet.count));
+  // Under a bound, the unrestricted plan is still the best when it fits: try it first (unless a
+  // cheap lower bound on its peak already exceeds the bound).
+  let search = unboundedCost;
+  if (bounded) {
+    const floor = unrestrictedPeakLowerBound(start, rowSet, ranges);
+    const mayFit = floor.values <= maxValues && floor.bits <= maxBits;
+    if (!mayFit || !Number.isFinite(unboundedCost(start))) search = boundedCost;
+  }
   if (options.exhaustiveSearch) for (const g of groupSizes) search(g);
-  else hillClimb(groupSizes, search === unboundedCost ? start : predictedGroupSize(Math.min(rowSet.count, maxValues)), search);
+  else if (search === unboundedCost) hillClimb(groupSizes, start, search);
+  else hillClimb(groupSizes, predictedGroupSize(blockRowsFor(start, rowSet, limits)), search);
   if (bounded && !best) {
     // The leanest program there is: one row at a time, a running accumulator, one column at a time.
     const c = consider({ groupSize: 1, rowBlockSize: 1, chunkPatternBudget: 0 });
@@ -202,18 +209,10 @@ function predictedGroupSize(rows: number): number {
   return Math.max(1, Math.round(Math.log(Math.max(rows, 1)) / Math.log(3) - 0.3));
 }
 
-/**
- * Cheapest feasible plan for one group size under memory bounds. Row block: the largest the bound
- * can hold with half of it left for patterns (estimated from the widest accumulator; larger blocks
- * share more, and halving it never won in measurements). Chunk budget: what the bound leaves after
- * the block's accumulators, halved while the measured peak exceeds the bound, then grown by half
- * (twice at most) while the plan leaves room. Returns the best feasible cycles (Infinity if none).
- */
-function bestFeasibleForGroupSize(g: number, rowSet: RowSet, limits: SearchLimits, consider: (plan: CsePlan) => CseCandidate): number {
-  const groups = Math.ceil(rowSet.cols / g);
-  const slackValues = 4 + Math.ceil(Math.log2(groups + 1));
-  const patternBits = limits.columnBits + Math.ceil(Math.log2(g)) + 1;
-  const maxRows = Math.max(
+/** Rows per block the bound can hold with about half of it left for patterns (an estimate). */
+function blockRowsFor(g: number, rowSet: RowSet, limits: SearchLimits): number {
+  const slackValues = 4 + Math.ceil(Math.log2(Math.ceil(rowSet.cols / g) + 1));
+  return Math.max(
     1,
     Math.min(
       rowSet.count,
@@ -221,30 +220,103 @@ function bestFeasibleForGroupSize(g: number, rowSet: RowSet, limits: SearchLimit
       Math.floor((limits.maxBits - slackValues * limits.accumulatorBits) / (2 * limits.accumulatorBits)),
     ),
   );
-  const rows = maxRows;
+}
+
+/**
+ * Cheapest feasible plan for one group size under memory bounds. Row block: blockRowsFor (larger
+ * blocks share more; halving it never won in measurements). Chunk budget: what the bound leaves
+ * after the block's accumulators, halved while the measured peak exceeds the bound; then, since
+ * the peak is about (block rows x accumulator width) + slope x budget, a budget aimed at 95% of the
+ * bound uses the room the conservative estimate left (halfway if that overshoots). Returns the best
+ * feasible cycles (Infinity if none).
+ */
+function bestFeasibleForGroupSize(g: number, rowSet: RowSet, limits: SearchLimits, consider: (plan: CsePlan) => CseCandidate): number {
+  const groups = Math.ceil(rowSet.cols / g);
+  const slackValues = 4 + Math.ceil(Math.log2(groups + 1));
+  const patternBits = limits.columnBits + Math.ceil(Math.log2(g)) + 1;
+  const rows = blockRowsFor(g, rowSet, limits);
   const byValues = limits.maxValues - rows - slackValues;
   const byBits = (limits.maxBits - (rows + slackValues) * limits.accumulatorBits) / patternBits;
   let budget = Math.max(1, Math.floor(Math.min(byValues, byBits, groups * 3 ** g)));
-  let feasible: CseCandidate | undefined;
-  for (let tries = 0; tries < 5 && !feasible; tries++) {
+  let first: CseCandidate | undefined;
+  for (let tries = 0; tries < 5 && !first; tries++) {
     const c = consider({ groupSize: g, rowBlockSize: rows, chunkPatternBudget: budget });
-    if (c.feasible) feasible = c;
+    if (c.feasible) first = c;
     else if (budget === 1) break;
     else budget = Math.max(1, Math.floor(budget / 2));
   }
-  if (!feasible) return Infinity;
-  let best = feasible.cycles;
-  // The estimates assume every accumulator is as wide as the widest output; use the room left.
-  for (let grow = 0; grow < 2; grow++) {
-    const roomy = feasible.peakLiveValues < 0.8 * limits.maxValues && feasible.peakLiveBits < 0.8 * limits.maxBits;
-    if (!roomy || feasible.chunks <= feasible.rowBlocks) break;
-    budget = Math.ceil(budget * 1.5);
-    const c = consider({ groupSize: g, rowBlockSize: rows, chunkPatternBudget: budget });
-    if (!c.feasible) break;
-    best = Math.min(best, c.cycles);
-    feasible = c;
+  if (!first) return Infinity;
+  let best = first.cycles;
+  if (first.chunks <= first.rowBlocks) return best; // one chunk per block already: nothing to grow
+  // Peak ~ accumulators + slope * budget: fit the slope on the first plan, aim at 95% of the bound.
+  const aim = (bound: number, fixed: number, peak: number): number => {
+    const slope = (peak - fixed) / budget;
+    return Number.isFinite(bound) && slope > 0 ? (0.95 * bound - fixed) / slope : Infinity;
+  };
+  const target = Math.floor(
+    Math.min(
+      aim(limits.maxValues, rows, first.peakLiveValues),
+      aim(limits.maxBits, rows * limits.accumulatorBits, first.peakLiveBits),
+      groups * 3 ** g,
+    ),
+  );
+  for (const next of [target, Math.floor((budget + target) / 2)]) {
+    if (!(next > budget)) break;
+    const c = consider({ groupSize: g, rowBlockSize: rows, chunkPatternBudget: next });
+    if (c.feasible) {
+      best = Math.min(best, c.cycles);
+      break;
+    }
   }
   return best;
+}
+
+/**
+ * A lower bound on the peak of the unrestricted plan (one block, one chunk) with group size g:
+ * the first row creates all its patterns, and those a later row also needs stay live after it.
+ * Lets the bounded search skip building that plan when it cannot fit.
+ */
+function unrestrictedPeakLowerBound(g: number, rowSet: RowSet, ranges: ColumnRanges): { values: number; bits: number } {
+  const { canonical, cols, count } = rowSet;
+  let values = 0;
+  let bits = 0;
+  for (let j0 = 0; j0 < cols; j0 += g) {
+    const j1 = Math.min(cols, j0 + g);
+    let nnz = 0;
+    let sign = 0;
+    let lo = 0;
+    let hi = 0;
+    for (let j = j0; j < j1; j++) {
+      const w = canonical[j]!;
+      if (w === 0) continue;
+      nnz++;
+      if (sign === 0) sign = w;
+      if (w === sign) {
+        lo += ranges.min[j]!;
+        hi += ranges.max[j]!;
+      } else {
+        lo -= ranges.max[j]!;
+        hi -= ranges.min[j]!;
+      }
+    }
+    if (nnz < 2) continue;
+    for (let u = 1; u < count; u++) {
+      const base = u * cols;
+      let s = 0;
+      let same = true;
+      for (let j = j0; j < j1 && same; j++) {
+        const w = canonical[base + j]!;
+        if (s === 0 && w !== 0) s = w * sign;
+        same = w === s * canonical[j]! || (s === 0 && canonical[j] === 0);
+      }
+      if (same && s !== 0) {
+        values++;
+        bits += bitWidth(lo, hi);
+        break;
+      }
+    }
+  }
+  return { values, bits };
 }
 
 function widthEstimates(matrix: TernaryMatrix, ranges: ColumnRanges, rowSet: RowSet): { accumulatorBits: number; columnBits: number } {
