@@ -4,6 +4,7 @@
  * j = (c, kh, kw) flattened as c*KH*KW + kh*KW + kw (the ONNX [O, C, KH, KW] weight layout).
  */
 import { RtapError } from "../../errors.js";
+import type { QConvOp } from "../../quantize/qgraph.js";
 
 export interface TernaryMatrix {
   /** Output channels O. */
@@ -31,6 +32,17 @@ export function uniformColumnRanges(cols: number, min: number, max: number): Col
 /** Every column an unsigned `bits`-bit activation code: [0, 2^bits - 1]. */
 export function unsignedColumnRanges(cols: number, bits: number): ColumnRanges {
   return uniformColumnRanges(cols, 0, 2 ** bits - 1);
+}
+
+/**
+ * The ternary matrix of a QGraph conv (or fully connected) op: its weights are already O x
+ * (C*KH*KW) row-major in {-1,0,+1}, so this is a view, not a copy.
+ */
+export function ternaryMatrixOfConv(op: QConvOp): TernaryMatrix {
+  const cols = op.inChannels * op.kernel[0] * op.kernel[1];
+  const matrix = { rows: op.outChannels, cols, data: op.weights };
+  validateTernaryMatrix(matrix, `conv "${op.name}"`);
+  return matrix;
 }
 
 /** Builds a matrix from nested rows (tests, small examples). */

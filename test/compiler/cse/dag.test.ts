@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { bitWidth, DagBuilder, evaluateDag, idSchedule, OP_ADD, OP_SUB, verifyDag, type ExprDag } from "../../../src/compiler/cse/dag.js";
 import { uniformColumnRanges, unsignedColumnRanges } from "../../../src/compiler/cse/matrix.js";
 import { bitsFor } from "../../../src/quantize/qgraph.js";
+import { formatDag } from "../../../src/compiler/cse/format.js";
 
 test("bitWidth agrees with qgraph bitsFor on every small range and at every power-of-two edge", () => {
   for (let lo = -140; lo <= 140; lo++) for (let hi = lo; hi <= 140; hi++) assert.equal(bitWidth(lo, hi), bitsFor(lo, hi), `[${lo}, ${hi}]`);
@@ -92,4 +93,21 @@ test("uniformColumnRanges and unsignedColumnRanges", () => {
   const r = uniformColumnRanges(2, -3, 4);
   assert.deepEqual([Array.from(r.min), Array.from(r.max)], [[-3, -3], [4, 4]]);
   assert.deepEqual(Array.from(unsignedColumnRanges(1, 8).max), [255]);
+});
+
+test("formatDag lists additions with ranges and widths, then outputs", () => {
+  const dag = smallDag();
+  assert.equal(
+    formatDag(dag, idSchedule(dag)),
+    [
+      "# 3 inputs, 2 additions, 4 outputs",
+      "n3 = x0 + x1                [0, 30] u5",
+      "n4 = n3 - x2                [-15, 30] s6",
+      "y0 = +n3",
+      "y1 = -n4",
+      "y2 = 0",
+      "y3 = +x2",
+    ].join("\n"),
+  );
+  assert.match(formatDag(dag, idSchedule(dag), 1, 1), /1 more additions[\s\S]*3 more outputs/);
 });

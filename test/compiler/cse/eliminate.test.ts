@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { analyzeLiveness, dagCost, naiveCost } from "../../../src/compiler/cse/cost.js";
 import { evaluateDag, OP_ADD } from "../../../src/compiler/cse/dag.js";
 import { eliminateCommonSubexpressions, type CseOptions } from "../../../src/compiler/cse/eliminate.js";
-import { ternaryMatrixFromRows, uniformColumnRanges, unsignedColumnRanges, type ColumnRanges, type TernaryMatrix } from "../../../src/compiler/cse/matrix.js";
+import { ternaryMatrixFromRows, ternaryMatrixOfConv, uniformColumnRanges, unsignedColumnRanges, type ColumnRanges, type TernaryMatrix } from "../../../src/compiler/cse/matrix.js";
 import { RtapError } from "../../../src/errors.js";
 import { Rng } from "../../../src/util/random.js";
 import { assertComputesMatrix, assertEvaluatesLikeReference, assertValid, randomInputs, randomMatrix, referenceProduct } from "./helpers.js";
@@ -212,4 +212,18 @@ test("user errors are RtapErrors naming the problem", () => {
   throwsRtap(() => eliminateCommonSubexpressions(m, r4, { groupSize: 0 }), /groupSize/);
   throwsRtap(() => eliminateCommonSubexpressions(m, r4, { maxLiveTemporaries: 1 }), /maxLiveTemporaries/);
   throwsRtap(() => eliminateCommonSubexpressions(ternaryMatrixFromRows([[1, 1, 1, 1]]), r4.min.length === 3 ? unsignedColumnRanges(4, 4) : r4, { maxLiveBits: 4 }), /no CSE schedule fits.*needs/);
+});
+
+test("ternaryMatrixOfConv views a QGraph conv's weights as the O x (C*KH*KW) matrix", () => {
+  const weights = Int8Array.from([1, 0, -1, 1, 0, 0, 1, -1]); // O=2, C=1, 2x2 kernel
+  const m = ternaryMatrixOfConv({
+    kind: "conv", name: "c", origin: [], output: "y", input: "x", outChannels: 2, inChannels: 1,
+    kernel: [2, 2], stride: [1, 1], pads: [0, 0, 0, 0], weights, fullyConnected: false,
+  });
+  assert.deepEqual([m.rows, m.cols], [2, 4]);
+  assert.equal(m.data, weights);
+  assert.throws(() => ternaryMatrixOfConv({
+    kind: "conv", name: "bad", origin: [], output: "y", input: "x", outChannels: 3, inChannels: 1,
+    kernel: [2, 2], stride: [1, 1], pads: [0, 0, 0, 0], weights, fullyConnected: false,
+  }), /conv "bad"/);
 });
