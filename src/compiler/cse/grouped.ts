@@ -268,22 +268,39 @@ export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan
     return item;
   };
 
-  const emit = (k: number): number => {
-    const kind = itemKind[k]!;
-    if (kind === ITEM_EXISTING) return itemNode[k]!;
-    if (kind === ITEM_PATTERN) return ensure(itemGroup[k]!, itemCode[k]!);
-    const f = itemFirst[k]!;
-    const s = itemSecond[k]!;
-    let nf: number;
-    let ns: number;
-    if (itemNeed[s]! > itemNeed[f]!) {
-      ns = emit(s);
-      nf = emit(f);
-    } else {
-      nf = emit(f);
-      ns = emit(s);
+  /**
+   * Creates the nodes of a planned tree in post-order, the child needing more registers first
+   * (iterative: a tree over thousands of terms must not depend on the call stack).
+   */
+  const emitStack = new Int32Array(maxItems);
+  const emitState = new Uint8Array(maxItems);
+  const emit = (root: number): number => {
+    let sp = 0;
+    emitStack[sp++] = root;
+    emitState[root] = 0;
+    while (sp > 0) {
+      const k = emitStack[sp - 1]!;
+      const kind = itemKind[k]!;
+      if (kind !== ITEM_SUM) {
+        if (kind === ITEM_PATTERN) itemNode[k] = ensure(itemGroup[k]!, itemCode[k]!);
+        sp--;
+        continue;
+      }
+      const f = itemFirst[k]!;
+      const s = itemSecond[k]!;
+      const early = itemNeed[s]! > itemNeed[f]! ? s : f;
+      const state = emitState[k]!;
+      if (state < 2) {
+        const child = state === 0 ? early : early === f ? s : f;
+        emitState[k] = state + 1;
+        emitState[child] = 0;
+        emitStack[sp++] = child;
+        continue;
+      }
+      itemNode[k] = b.push(itemOp[k] === OP_ADD ? OP_ADD : OP_SUB, itemNode[f]!, itemNode[s]!);
+      sp--;
     }
-    return b.push(itemOp[k] === OP_ADD ? OP_ADD : OP_SUB, nf, ns);
+    return itemNode[root]!;
   };
 
   const accSign = new Int8Array(U);

@@ -227,3 +227,19 @@ test("ternaryMatrixOfConv views a QGraph conv's weights as the O x (C*KH*KW) mat
     kernel: [2, 2], stride: [1, 1], pads: [0, 0, 0, 0], weights, fullyConnected: false,
   }), /conv "bad"/);
 });
+
+test("very wide rows with mixed column widths (deep, uneven trees) stay exact", () => {
+  const rng = new Rng(17);
+  const cols = 3000;
+  const m = randomMatrix(rng, 3, cols, 0.1);
+  const min: number[] = [];
+  const max: number[] = [];
+  for (let j = 0; j < cols; j++) {
+    min.push(j % 3 === 0 ? -(2 ** (j % 15)) : 0);
+    max.push(2 ** (j % 16));
+  }
+  for (const options of [{}, { groupSize: 1 }, { maxLiveTemporaries: 6 }] as CseOptions[]) {
+    const r = checkExact(m, { min, max }, options, rng);
+    assert.ok(r.stats.compiled.cycles < r.stats.naive.cycles);
+  }
+});
