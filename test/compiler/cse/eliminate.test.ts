@@ -109,6 +109,8 @@ test("zero rows give constant 0, duplicate and negated rows reuse one value", ()
   assert.equal(r.stats.duplicateRows, 3); // rows 2, 3 and 5
   // the one row of 5 terms is computed once: 4 additions for everything
   assert.equal(r.stats.compiled.additions, 4);
+  const empty = eliminateCommonSubexpressions({ rows: 3, cols: 4, data: new Int8Array(12) }, unsignedColumnRanges(4, 4), { maxLiveTemporaries: 2 });
+  assert.deepEqual([empty.dag.nodeCount, Array.from(empty.dag.outputSign), empty.stats.compiled.cycles, empty.stats.ratioCycles], [4, [0, 0, 0], 0, 1]);
 });
 
 test("a shared pair is computed once and reused by every row that has it (or its negation)", () => {
