@@ -1,0 +1,155 @@
+/**
+ * Bit steps and their lowering to micro-ops. A step is a group of LUT passes (or raw compares,
+ * writes and tag ops) over cells that must all be under a port at once. Lowering a list of steps
+ * plans the shifts: before each step every shift group holding one of its cells moves to the legal
+ * offset nearest to where it is that shows all of them (so bits stored along a track cost one
+ * one-domain shift per step), then each cell is replaced by the column that sees it.
+ */
+import { RtapError } from "../errors.js";
+import type { ApGeometry } from "./geometry.js";
+import type { Lut } from "./lut.js";
+import type { Combine, MicroOp, TagFn } from "./microop.js";
+
+/** A LUT applied to concrete cells (cells[j] plays LUT column j). */
+export interface LutUse {
+  readonly kind: "lut";
+  readonly lut: Lut;
+  readonly cells: readonly number[];
+  /** Bit j set: column j is read inverted (its key bits are flipped); it is never written. */
+  readonly invert: number;
+}
+
+export interface RawCompare {
+  readonly kind: "compare";
+  readonly cells: readonly number[];
+  readonly bits: readonly number[];
+  readonly combine: Combine;
+}
+export interface RawWrite {
+  readonly kind: "write";
+  readonly cells: readonly number[];
+  readonly bits: readonly number[];
+}
+export interface RawTag {
+  readonly kind: "tag";
+  readonly fn: TagFn;
+}
+
+export type StepUse = LutUse | RawCompare | RawWrite | RawTag;
+
+export interface Step {
+  /** For dumps: e.g. "bit 3", "cleanup carry". */
+  readonly label: string;
+  readonly uses: readonly StepUse[];
+}
+
+export function lutUse(lut: Lut, cells: readonly number[], invert = 0): LutUse {
+  if (cells.length !== lut.columns.length) throw new Error(`LUT ${lut.name} needs ${lut.columns.length} cells`);
+  return { kind: "lut", lut, cells, invert };
+}
+
+function cellsOf(step: Step): number[] {
+  const out: number[] = [];
+  for (const u of step.uses) if (u.kind !== "tag") out.push(...u.cells);
+  return out;
+}
+
+/**
+ * Legal offsets per shift group at which every given cell is under a port (flags are always
+ * visible). Returns null when some group has none.
+ */
+export function feasibleOffsets(geom: ApGeometry, cells: readonly number[]): Map<number, number[]> | null {
+  const byGroup = new Map<number, number[]>();
+  for (const c of cells) {
+    const g = geom.groupOfCell(c);
+    if (g < 0) continue;
+    const shows = geom.offsetsShowing(c);
+    const prev = byGroup.get(g);
+    byGroup.set(g, prev === undefined ? shows : prev.filter((o) => shows.includes(o)));
+  }
+  for (const offs of byGroup.values()) if (offs.length === 0) return null;
+  return byGroup;
+}
+
+/** Appends the micro-ops of `steps` to `out`, moving `offsets` (one per group) as it shifts. */
+export function lowerSteps(
+  geom: ApGeometry,
+  steps: readonly Step[],
+  offsets: Int32Array,
+  out: MicroOp[],
+  where: string,
+): void {
+  for (const step of steps) {
+    const cells = cellsOf(step);
+    for (const c of cells) geom.checkCell(c, where);
+    const feasible = feasibleOffsets(geom, cells);
+    if (feasible === null) throw placementError(geom, cells, where, step.label);
+    for (const g of [...feasible.keys()].sort((a, b) => a - b)) {
+      const offs = feasible.get(g)!;
+      const cur = offsets[g]!;
+      let best = offs[0]!;
+      for (const o of offs) if (Math.abs(o - cur) < Math.abs(best - cur)) best = o;
+      if (best !== cur) {
+        out.push({ op: "shift", group: g, n: best - cur });
+        offsets[g] = best;
+      }
+    }
+    const colOf = (cell: number): number => {
+      const c = geom.columnOfCell(cell, offsets);
+      if (c < 0) throw new Error(`internal: cell ${geom.describeCell(cell)} not under a port after shifting`);
+      return c;
+    };
+    for (const u of step.uses) {
+      switch (u.kind) {
+        case "lut":
+          for (const p of u.lut.passes) {
+            out.push({
+              op: "compare",
+              cols: p.keyCols.map((j) => colOf(u.cells[j]!)),
+              bits: p.keyCols.map((j, k) => p.keyBits[k]! ^ ((u.invert >>> j) & 1)),
+              combine: "set",
+            });
+            for (const j of p.writeCols) if ((u.invert >>> j) & 1) throw new Error(`internal: inverted column written`);
+            out.push({ op: "write", cols: p.writeCols.map((j) => colOf(u.cells[j]!)), bits: [...p.writeBits] });
+          }
+          break;
+        case "compare":
+          out.push({ op: "compare", cols: u.cells.map(colOf), bits: [...u.bits], combine: u.combine });
+          break;
+        case "write":
+          out.push({ op: "write", cols: u.cells.map(colOf), bits: [...u.bits] });
+          break;
+        case "tag":
+          out.push({ op: "tag", fn: u.fn });
+          break;
+      }
+    }
+  }
+}
+
+/** Shifts every group back to offset 0. */
+export function returnHome(offsets: Int32Array, out: MicroOp[]): void {
+  for (let g = 0; g < offsets.length; g++) {
+    if (offsets[g] !== 0) {
+      out.push({ op: "shift", group: g, n: -offsets[g]! });
+      offsets[g] = 0;
+    }
+  }
+}
+
+function placementError(geom: ApGeometry, cells: readonly number[], where: string, label: string): RtapError {
+  const groups = new Map<number, string[]>();
+  for (const c of cells) {
+    const g = geom.groupOfCell(c);
+    if (g < 0) continue;
+    const list = groups.get(g) ?? [];
+    list.push(geom.describeCell(c));
+    groups.set(g, list);
+  }
+  const detail = [...groups.entries()].map(([g, cs]) => `group ${g}: ${cs.join(", ")}`).join("; ");
+  return new RtapError(
+    `${label}: cells ${detail} cannot be under ports at the same time (a shift group has one offset); ` +
+      `align the operands (same domain for bits used together) or put them in different shift groups`,
+    where,
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The documented closed-form event formulas (src/ap/formulas.ts, docs/ap.md) against the events
+ * the expander's micro-ops actually produce, for widths 1..16 in the aligned RTM placement and the
+ * static placements (SRAM, RTM across tracks).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ApEvents } from "../../src/ap/events.js";
+import * as F from "../../src/ap/formulas.js";
+import type { ApGeometry } from "../../src/ap/geometry.js";
+import { expandMacro, type MacroOp } from "../../src/ap/macro.js";
+import { shl } from "../../src/ap/value.js";
+import { archOf, geometryFor, place, type Layout } from "./helpers.js";
+
+const ROWS = 512;
+const CASES: { layout: Layout; placement: F.Placement }[] = [
+  { layout: "rtm", placement: "aligned" },
+  { layout: "rtm-port1", placement: "aligned" },
+  { layout: "rtm-across", placement: "static" },
+  { layout: "sram", placement: "static" },
+];
+
+function same(geom: ApGeometry, layout: Layout, op: MacroOp, want: ApEvents, label: string): void {
+  const got = expandMacro(op, geom).staticEvents(archOf(layout).timing);
+  assert.deepEqual(got, want, label);
+}
+
+test("closed-form events of every macro-op equal the expanded micro-op stream, widths 1..16", () => {
+  for (const { layout, placement } of CASES) {
+    const geom = geometryFor(layout, ROWS);
+    const ctx: F.FormulaContext = { placement, rows: ROWS, tracksPerGroup: geom.tracksPerGroup, timing: archOf(layout).timing };
+    const maxW = layout === "rtm-across" ? 8 : 16;
+    for (let m = 1; m <= maxW; m++) {
+      for (const signed of [false, true]) {
+        const d = place(geom, layout, 0, m, signed, "d");
+        const a = place(geom, layout, 1, m, signed, "a");
+        const b = place(geom, layout, 2, m, signed, "b");
+        for (let w = 1; w <= m; w++) {
+          for (const s of [0, 1, 3]) {
+            if (layout === "rtm-across" && s > 0) continue;
+            const src = place(geom, layout, 1, w, signed, "x", s);
+            for (const kind of ["add", "sub"] as const)
+              same(geom, layout, { kind, dst: d, src: shl(src, s) }, F.addSubEvents(kind, m, w, s, signed, ctx), `${layout} ${kind} ${m} ${w}<<${s}`);
+          }
+        }
+        for (const dstInit of ["zero", "any"] as const) {
+          same(geom, layout, { kind: "addOut", dst: d, a, b, dstInit }, F.addSubOutEvents("add", m, dstInit, ctx), `${layout} addOut ${m}`);
+          same(geom, layout, { kind: "subOut", dst: d, a, b, dstInit }, F.addSubOutEvents("sub", m, dstInit, ctx), `${layout} subOut ${m}`);
+          same(geom, layout, { kind: "negate", dst: d, src: a, dstInit }, F.negateOutEvents(m, dstInit, ctx), `${layout} negate ${m}`);
+          same(geom, layout, { kind: "copy", dst: d, src: a, dstInit }, F.copyEvents(m, dstInit, ctx), `${layout} copy ${m}`);
+          for (const k of [0, 1, 6, -3, 37, 2 ** m - 1])
+            same(geom, layout, { kind: "set", dst: d, k, dstInit }, F.setEvents(m, k, dstInit, ctx), `${layout} set ${m} ${k}`);
+        }
+        same(geom, layout, { kind: "negate", dst: d, src: d }, F.negateInPlaceEvents(m, ctx), `${layout} negate in place ${m}`);
+        for (const k of [1, 2, 12, -1, -8, 255])
+          same(geom, layout, { kind: "addConst", dst: d, k }, F.addConstEvents(m, k, ctx), `${layout} addConst ${m} ${k}`);
+        same(geom, layout, { kind: "max", dst: d, src: a }, F.maxEvents(m, signed, ctx), `${layout} max ${m}`);
+      }
+    }
+    // Threshold: src aligned along group 0, code and flags outside it (flags / group 1 / SRAM columns).
+    for (let m = 2; m <= maxW; m += 3) {
+      for (const signed of [false, true]) {
+        const v = place(geom, layout, 1, m, signed, "v");
+        const code = layout === "sram" ? geom.acrossTracks("c", 300, 0, 4, false) : geom.acrossTracks("c", 56, 0, 4, false);
+        const scratch = Array.from({ length: 15 }, (_, i) => (layout === "sram" ? geom.cellOf(320 + i, 0) : geom.cellOf(40 + i, 0)));
+        const lo = signed ? -(2 ** (m - 1)) : 0;
+        const ts = Array.from({ length: 15 }, (_, i) => lo + Math.floor((i * 2 ** m) / 13) - 1);
+        for (const dstInit of ["zero", "any"] as const)
+          same(geom, layout, { kind: "threshold", dst: code, src: v, thresholds: ts, scratch, dstInit }, F.thresholdEvents(m, signed, 4, ts, dstInit, ctx, true), `${layout} threshold ${m}`);
+      }
+    }
+  }
+});
+
+test("the headline formulas: an m-bit in-place add costs 4m-1 passes and, on RTM, m shifts of 2(m-1) domains", () => {
+  const geom = geometryFor("rtm", ROWS);
+  const t = archOf("rtm").timing;
+  for (let m = 1; m <= 24; m++) {
+    const e = expandMacro({ kind: "add", dst: geom.alongTrack("d", 0, 0, m, true), src: geom.alongTrack("s", 1, 0, m, true) }, geom).staticEvents(t);
+    assert.equal(e.searches, 4 * m - 1);
+    assert.equal(e.writes, 4 * m - 1);
+    assert.equal(e.shifts, m > 1 ? m : 0);
+    assert.equal(e.shiftSteps, 2 * (m - 1));
+    assert.equal(e.shiftTrackDomains, ROWS * 32 * 2 * (m - 1));
+    assert.equal(e.cycles, (4 * m - 1) * (t.compare + t.write) + 2 * (m - 1) * t.shiftPerDomain);
+  }
+  const sram = geometryFor("sram", ROWS);
+  const e = expandMacro({ kind: "add", dst: sram.acrossTracks("d", 0, 0, 16, true), src: sram.acrossTracks("s", 16, 0, 16, true) }, sram).staticEvents(archOf("sram").timing);
+  assert.equal(e.shifts, 0);
+  assert.equal(e.searches, 63);
+});
+
+test("misaligned placement costs extra shifts: operands in another shift group move every step too", () => {
+  const geom = geometryFor("rtm", ROWS);
+  const t = archOf("rtm").timing;
+  for (let m = 2; m <= 16; m++) {
+    const dst = geom.alongTrack("d", 0, 0, m, true);
+    const aligned = expandMacro({ kind: "add", dst, src: geom.alongTrack("s", 1, 0, m, true) }, geom).staticEvents(t);
+    // Source in group 1, stored at domain 9: group 1 first moves 9 domains, then both groups step
+    // together (two shift micro-ops per step) and both return home.
+    const split = expandMacro({ kind: "add", dst, src: geom.alongTrack("s", 32, 9, m, true) }, geom).staticEvents(t);
+    assert.equal(split.searches, aligned.searches);
+    assert.equal(split.shifts, 2 * m + 1);
+    assert.equal(split.shiftSteps, 2 * (m - 1) + 2 * (9 + m - 1));
+  }
+});
