@@ -103,12 +103,25 @@ export class ApArray {
     if (n === 0) {
       out.fill(0xffffffff);
     } else {
-      let base = this.planeOf(cols[0]!) * W;
-      let inv = bits[0] ? 0 : 0xffffffff;
-      for (let w = 0; w < W; w++) out[w] = st[base + w]! ^ inv;
-      for (let j = 1; j < n; j++) {
-        base = this.planeOf(cols[j]!) * W;
-        inv = bits[j] ? 0 : 0xffffffff;
+      // Up to three key columns per sweep over the words (one load/store of `out` per word).
+      const b0 = this.planeOf(cols[0]!) * W;
+      const i0 = bits[0] ? 0 : -1;
+      if (n === 1) {
+        for (let w = 0; w < W; w++) out[w] = st[b0 + w]! ^ i0;
+      } else {
+        const b1 = this.planeOf(cols[1]!) * W;
+        const i1 = bits[1] ? 0 : -1;
+        if (n === 2) {
+          for (let w = 0; w < W; w++) out[w] = (st[b0 + w]! ^ i0) & (st[b1 + w]! ^ i1);
+        } else {
+          const b2 = this.planeOf(cols[2]!) * W;
+          const i2 = bits[2] ? 0 : -1;
+          for (let w = 0; w < W; w++) out[w] = (st[b0 + w]! ^ i0) & (st[b1 + w]! ^ i1) & (st[b2 + w]! ^ i2);
+        }
+      }
+      for (let j = 3; j < n; j++) {
+        const base = this.planeOf(cols[j]!) * W;
+        const inv = bits[j] ? 0 : -1;
         for (let w = 0; w < W; w++) out[w] = out[w]! & (st[base + w]! ^ inv);
       }
     }
@@ -130,14 +143,26 @@ export class ApArray {
     const st = this.state;
     const tag = this.tag;
     let flagCols = 0;
+    let tagged = -1;
     for (let j = 0; j < cols.length; j++) {
       const base = this.planeOf(cols[j]!) * W;
-      if (bits[j]) for (let w = 0; w < W; w++) st[base + w] = st[base + w]! | tag[w]!;
+      if (tagged < 0) {
+        // First column: count the tagged rows in the same sweep.
+        let cnt = 0;
+        for (let w = 0; w < W; w++) {
+          const t = tag[w]!;
+          st[base + w] = bits[j] ? st[base + w]! | t : st[base + w]! & ~t;
+          let x = t - ((t >>> 1) & 0x55555555);
+          x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+          cnt += Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+        }
+        tagged = cnt;
+      } else if (bits[j]) for (let w = 0; w < W; w++) st[base + w] = st[base + w]! | tag[w]!;
       else for (let w = 0; w < W; w++) st[base + w] = st[base + w]! & ~tag[w]!;
       if (this.geom.isFlagColumn(cols[j]!)) flagCols++;
       if (this.faults && this.faults.writeFlipProb > 0) this.injectWriteFlips(base);
     }
-    const tagged = popcountWords(tag, W);
+    if (tagged < 0) tagged = 0;
     const e = this.events;
     e.writes++;
     e.writeCells += tagged * (cols.length - flagCols);
