@@ -10,7 +10,7 @@
  * "first" variants know the chain flag (C, W, F, G, L) is 0 when the step starts.
  * "zero" destination variants know the destination bit is 0 when the step starts.
  */
-import { lutFor, type Lut, type TargetBit } from "./lut.js";
+import { formatLut, lutFor, type Lut, type TargetBit } from "./lut.js";
 
 type Bits = readonly number[];
 
@@ -218,4 +218,11 @@ export function allLuts(): Lut[] {
   out.push(maxCompareLut(false, false, true), maxSelectLut(false), maxSelectLut(true));
   for (const t of [0, 1] as const) for (const f of [true, false]) out.push(lessThanLut(t, f));
   return out;
+}
+
+/** Markdown for docs/ap.md: every catalogue LUT with its columns, pass count and pass table. */
+export function lutTablesMarkdown(): string {
+  return allLuts()
+    .map((l) => `#### \`${l.name}\` — ${l.passes.length} pass${l.passes.length === 1 ? "" : "es"} (columns ${l.columns.join(", ")})\n\n${l.passes.length ? formatLut(l) : "(nothing to do)"}\n`)
+    .join("\n");
 }

@@ -254,6 +254,9 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
   lowerSteps(geom, built.steps, offsets, micro, where);
   if (opts.returnHome ?? true) returnHome(offsets, micro);
   const endOffsets = [...offsets];
+  // Memoized per (timing, rows): a word-level simulator asks for the same plan's events often.
+  const memo = new Map<number, ApEvents>();
+  let memoTiming: ApTiming | null = null;
   return {
     op,
     micro,
@@ -261,8 +264,85 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
     startOffsets,
     endOffsets,
     detail: built.detail,
-    staticEvents: (timing, rows) => staticEvents(micro, geom, timing, rows ?? geom.rows),
+    staticEvents: (timing, rows) => {
+      const n = rows ?? geom.rows;
+      if (memoTiming !== timing) {
+        memo.clear();
+        memoTiming = timing;
+      }
+      let e = memo.get(n);
+      if (!e) {
+        e = staticEvents(micro, geom, timing, n);
+        memo.set(n, e);
+      }
+      return { ...e };
+    },
   };
+}
+
+/** A string that identifies a macro-op's expansion (kind, cells, widths, signs, shifts, constants). */
+export function macroSignature(op: MacroOp): string {
+  const v = (x: ApValue): string => `${x.signed ? "s" : "u"}${x.cells.join(",")}`;
+  const o = (x: OperandLike): string => {
+    const p = asOperand(x);
+    return `${v(p.value)}<<${p.shift}`;
+  };
+  const parts: string[] = [op.kind, v(op.dst), op.scratch ? op.scratch.join(",") : "-"];
+  switch (op.kind) {
+    case "add":
+    case "sub":
+      parts.push(o(op.src));
+      break;
+    case "addOut":
+    case "subOut":
+      parts.push(o(op.a), o(op.b), op.dstInit ?? "any");
+      break;
+    case "negate":
+    case "copy":
+      parts.push(o(op.src), op.dstInit ?? "any");
+      break;
+    case "addConst":
+      parts.push(String(op.k));
+      break;
+    case "set":
+      parts.push(String(op.k), op.dstInit ?? "any");
+      break;
+    case "max":
+      parts.push(v(op.src));
+      break;
+    case "threshold":
+      parts.push(v(op.src), op.thresholds.join(","), op.dstInit ?? "any");
+      break;
+  }
+  return parts.join("|");
+}
+
+/**
+ * Expansions cached by macroSignature and start offsets, for a word-level simulator that charges
+ * the same macro-ops (same placements) many times. Plans are immutable; `clear()` bounds memory.
+ */
+export class MacroPlanCache {
+  private readonly plans = new Map<string, MacroPlan>();
+  constructor(readonly geom: ApGeometry) {}
+
+  plan(op: MacroOp, opts: ExpandOptions = {}): MacroPlan {
+    const offs = opts.offsets ? Array.from(opts.offsets).join(",") : "";
+    const key = `${macroSignature(op)}|${offs}|${opts.returnHome ?? true}`;
+    let p = this.plans.get(key);
+    if (!p) {
+      p = expandMacro(op, this.geom, opts);
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  get size(): number {
+    return this.plans.size;
+  }
+
+  clear(): void {
+    this.plans.clear();
+  }
 }
 
 function cellsOfStep(s: Step): number[] {

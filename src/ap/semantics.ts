@@ -41,15 +41,20 @@ export interface MacroResult {
   flagWriteCells: number;
 }
 
-/** Bit pattern (dst width) of operand value x: shifted, sign/zero-extended, truncated. */
-function operandPattern(x: number, o: Operand, wd: number): number {
-  if (o.shift >= wd) return 0;
-  const v = o.value.signed ? x : toPattern(x, o.value.width);
-  return ((v << o.shift) & lowMask(wd)) >>> 0;
+/** Bit pattern (dst width) of an operand's value: shifted, sign/zero-extended, truncated. */
+function patterner(o: Operand, wd: number): (x: number) => number {
+  if (o.shift >= wd) return () => 0;
+  const m = lowMask(wd);
+  const vm = lowMask(o.value.width);
+  const sh = o.shift;
+  return o.value.signed ? (x) => ((x << sh) & m) >>> 0 : (x) => (((x & vm) << sh) & m) >>> 0;
 }
 
-function signedOf(p: number, v: { width: number; signed: boolean }): number {
-  return v.signed && v.width < 32 && p >= 2 ** (v.width - 1) ? p - 2 ** v.width : p;
+/** The integer a pattern of the value's width stands for. */
+function signer(v: { width: number; signed: boolean }): (p: number) => number {
+  const half = 2 ** (v.width - 1);
+  const full = 2 ** v.width;
+  return v.signed ? (p) => (p >= half ? p - full : p) : (p) => p;
 }
 
 function need(vals: MacroValues, key: keyof MacroValues, plan: MacroPlan): ArrayLike<number> {
@@ -58,10 +63,13 @@ function need(vals: MacroValues, key: keyof MacroValues, plan: MacroPlan): Array
   return a;
 }
 
-function checkRange(x: number, v: ApValue, plan: MacroPlan, role: string): void {
+/** A per-row range check for one value (bounds computed once). */
+function ranger(v: ApValue, plan: MacroPlan, role: string): (x: number) => void {
   const [lo, hi] = valueRange(v);
-  if (!(x >= lo && x <= hi))
-    throw new RtapError(`${role} value ${x} is outside the range ${lo}..${hi} of "${v.name}"`, macroWhere(plan.op));
+  return (x: number): void => {
+    if (!(x >= lo && x <= hi))
+      throw new RtapError(`${role} value ${x} is outside the range ${lo}..${hi} of "${v.name}"`, macroWhere(plan.op));
+  };
 }
 
 /**
@@ -79,42 +87,79 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
     if (geom.isFlagCell(c)) dstFlagMask |= 1 << i;
   });
   dstFlagMask >>>= 0;
-  const flag = (c: number): boolean => c >= 0 && geom.isFlagCell(c);
+  // Flips of the destination split by where its bits live; flips of scratch cells per cell.
   let track = 0;
   let flagCells = 0;
+  const dstAllTrack = dstFlagMask === 0;
   const addDst = (flips: number): void => {
-    flagCells += popcount32((flips & dstFlagMask) >>> 0);
-    track += popcount32((flips & ~dstFlagMask) >>> 0);
+    if (dstAllTrack) track += popcount32(flips);
+    else {
+      flagCells += popcount32((flips & dstFlagMask) >>> 0);
+      track += popcount32((flips & ~dstFlagMask) >>> 0);
+    }
   };
-  const addCell = (cell: number, n: number): void => {
-    if (flag(cell)) flagCells += n;
-    else track += n;
-  };
+  let chainFlips = 0;
+  let signAFlips = 0;
+  let signBFlips = 0;
+  let markerFlips = 0;
+  const ltFlips = new Array<number>(d.ltCells.length).fill(0);
   const rowsOf = (a: ArrayLike<number>): number => a.length;
+  const inDst = ranger(dst, plan, "dst");
+  const toDst = signer(dst);
 
   let out: Int32Array;
   switch (op.kind) {
     case "add":
     case "sub": {
+      // The hot path of a word-level simulator: one tight loop, no per-row calls but popcounts.
       const dv = need(vals, "dst", plan);
       const sv = need(vals, "src", plan);
       const src = asOperand(op.src);
+      const [dlo, dhi] = valueRange(dst);
+      const [slo, shi] = valueRange(src.value);
       const R = rowsOf(dv);
       out = new Int32Array(R);
       const s = src.shift;
-      const chainMask = s >= wd ? 0 : lowMask(wd - s);
+      const live = s < wd;
+      const chainMask = live ? lowMask(wd - s) : 0;
+      const vm = lowMask(src.value.width);
+      const srcSigned = src.value.signed;
+      const isAdd = op.kind === "add";
+      const half = 2 ** (wd - 1);
+      const full2 = 2 ** wd;
+      const dSigned = dst.signed;
+      const capture = d.signA >= 0;
+      let dstFlips = 0;
+      let chain = 0;
+      let signs = 0;
       for (let r = 0; r < R; r++) {
-        checkRange(dv[r]!, dst, plan, "dst");
-        checkRange(sv[r]!, src.value, plan, "src");
-        const du = toPattern(dv[r]!, wd);
-        const su = operandPattern(sv[r]!, src, wd);
-        const full = op.kind === "add" ? du + su : du - su;
+        const x = dv[r]!;
+        const y = sv[r]!;
+        if (!(x >= dlo && x <= dhi && y >= slo && y <= shi)) {
+          inDst(x);
+          ranger(src.value, plan, "src")(y);
+        }
+        const du = (x & mask) >>> 0;
+        const su = live ? (((srcSigned ? y : y & vm) << s) & mask) >>> 0 : 0;
+        const full = isAdd ? du + su : du - su;
         const nu = (full & mask) >>> 0;
-        out[r] = signedOf(nu, dst);
-        addDst((du ^ nu) >>> 0);
-        if (s < wd) addCell(d.chain, 2 * runsOfOnes(((du ^ su ^ full) >>> (s + 1)) & chainMask));
-        if (d.signA >= 0 && sv[r]! < 0) addCell(d.signA, 2);
+        out[r] = dSigned && nu >= half ? nu - full2 : nu;
+        let f = (du ^ nu) >>> 0;
+        f = f - ((f >>> 1) & 0x55555555);
+        f = (f & 0x33333333) + ((f >>> 2) & 0x33333333);
+        dstFlips += Math.imul((f + (f >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+        // Runs of 1s in the carry/borrow vector: count their starts.
+        let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+        c = (c & ~(c << 1)) >>> 0;
+        c = c - ((c >>> 1) & 0x55555555);
+        c = (c & 0x33333333) + ((c >>> 2) & 0x33333333);
+        chain += Math.imul((c + (c >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+        if (capture && y < 0) signs += 2;
       }
+      if (dstAllTrack) track += dstFlips;
+      else for (let r = 0; r < R; r++) addDst(((dv[r]! & mask) ^ (out[r]! & mask)) >>> 0);
+      chainFlips += 2 * chain;
+      signAFlips += signs;
       break;
     }
     case "addOut":
@@ -123,50 +168,54 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const bv = need(vals, "b", plan);
       const a = asOperand(op.a);
       const b = asOperand(op.b);
+      const inA = ranger(a.value, plan, "a");
+      const inB = ranger(b.value, plan, "b");
+      const patA = patterner(a, wd);
+      const patB = patterner(b, wd);
       const any = (op.dstInit ?? "any") === "any";
       const dv = any ? need(vals, "dst", plan) : undefined;
       const R = rowsOf(av);
       out = new Int32Array(R);
       for (let r = 0; r < R; r++) {
-        checkRange(av[r]!, a.value, plan, "a");
-        checkRange(bv[r]!, b.value, plan, "b");
-        const au = operandPattern(av[r]!, a, wd);
-        const bu = operandPattern(bv[r]!, b, wd);
+        inA(av[r]!);
+        inB(bv[r]!);
+        const au = patA(av[r]!);
+        const bu = patB(bv[r]!);
         const full = op.kind === "addOut" ? au + bu : au - bu;
         const nu = (full & mask) >>> 0;
-        out[r] = signedOf(nu, dst);
+        out[r] = toDst(nu);
         if (dv) {
-          checkRange(dv[r]!, dst, plan, "dst");
-          addDst(toPattern(dv[r]!, wd));
+          inDst(dv[r]!);
+          addDst(((dv[r]! & mask) >>> 0));
         }
         addDst(nu);
-        addCell(d.chain, 2 * runsOfOnes(((au ^ bu ^ full) >>> 1) & mask));
-        if (d.signA >= 0 && av[r]! < 0) addCell(d.signA, 2);
-        if (d.signB >= 0 && bv[r]! < 0) addCell(d.signB, 2);
+        chainFlips += 2 * runsOfOnes(((au ^ bu ^ full) >>> 1) & mask);
+        if (d.signA >= 0 && av[r]! < 0) signAFlips += 2;
+        if (d.signB >= 0 && bv[r]! < 0) signBFlips += 2;
       }
       break;
     }
     case "negate": {
       const src = asOperand(op.src);
+      const inSrc = ranger(src.value, plan, "src");
+      const patSrc = patterner(src, wd);
       if (d.marker >= 0) {
         // In place: the marker depends on the step's state; follow the generated LUTs.
         const dv = need(vals, "dst", plan);
         const R = rowsOf(dv);
         out = new Int32Array(R);
         for (let r = 0; r < R; r++) {
-          checkRange(dv[r]!, dst, plan, "dst");
-          const du = toPattern(dv[r]!, wd);
+          inDst(dv[r]!);
+          const du = ((dv[r]! & mask) >>> 0);
           const nu = ((0 - du) & mask) >>> 0;
-          out[r] = signedOf(nu, dst);
+          out[r] = toDst(nu);
           addDst((du ^ nu) >>> 0);
-          let markerFlips = 0;
           for (let i = 0; i < wd; i++) {
             const lut = negInPlaceLut(i === 0);
             const state = ((du >>> i) & 1) | ((du & lowMask(i)) !== 0 ? 2 : 0);
             if (((lut.post[state]! >>> 2) & 1) === 1) markerFlips += 2;
           }
-          addCell(d.marker, markerFlips);
-          if (du !== 0) addCell(d.chain, 2);
+          if (du !== 0) chainFlips += 2;
         }
         break;
       }
@@ -176,22 +225,24 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const R = rowsOf(sv);
       out = new Int32Array(R);
       for (let r = 0; r < R; r++) {
-        checkRange(sv[r]!, src.value, plan, "src");
-        const su = operandPattern(sv[r]!, src, wd);
+        inSrc(sv[r]!);
+        const su = patSrc(sv[r]!);
         const nu = ((0 - su) & mask) >>> 0;
-        out[r] = signedOf(nu, dst);
+        out[r] = toDst(nu);
         if (dv) {
-          checkRange(dv[r]!, dst, plan, "dst");
-          addDst(toPattern(dv[r]!, wd));
+          inDst(dv[r]!);
+          addDst(((dv[r]! & mask) >>> 0));
         }
         addDst(nu);
-        if (su !== 0) addCell(d.chain, 2);
-        if (d.signA >= 0 && sv[r]! < 0) addCell(d.signA, 2);
+        if (su !== 0) chainFlips += 2;
+        if (d.signA >= 0 && sv[r]! < 0) signAFlips += 2;
       }
       break;
     }
     case "copy": {
       const src = asOperand(op.src);
+      const inSrc = ranger(src.value, plan, "src");
+      const patSrc = patterner(src, wd);
       const sv = need(vals, "src", plan);
       const zero = op.dstInit === "zero";
       const dv = zero ? undefined : need(vals, "dst", plan);
@@ -204,12 +255,12 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const R = rowsOf(sv);
       out = new Int32Array(R);
       for (let r = 0; r < R; r++) {
-        checkRange(sv[r]!, src.value, plan, "src");
-        const nu = operandPattern(sv[r]!, src, wd);
-        out[r] = signedOf(nu, dst);
-        const old = dv ? toPattern(dv[r]!, wd) : 0;
+        inSrc(sv[r]!);
+        const nu = patSrc(sv[r]!);
+        out[r] = toDst(nu);
+        const old = dv ? ((dv[r]! & mask) >>> 0) : 0;
         addDst(((old ^ nu) & ~alias) >>> 0);
-        if (d.signA >= 0 && sv[r]! < 0) addCell(d.signA, 2);
+        if (d.signA >= 0 && sv[r]! < 0) signAFlips += 2;
       }
       break;
     }
@@ -220,13 +271,13 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       out = new Int32Array(R);
       const lo = ctz32(k) + 1;
       for (let r = 0; r < R; r++) {
-        checkRange(dv[r]!, dst, plan, "dst");
-        const du = toPattern(dv[r]!, wd);
+        inDst(dv[r]!);
+        const du = ((dv[r]! & mask) >>> 0);
         const full = du + k;
         const nu = (full & mask) >>> 0;
-        out[r] = signedOf(nu, dst);
+        out[r] = toDst(nu);
         addDst((du ^ nu) >>> 0);
-        if (k !== 0) addCell(d.chain, 2 * runsOfOnes(((du ^ k ^ full) >>> lo) & lowMask(wd - lo + 1)));
+        if (k !== 0) chainFlips += 2 * runsOfOnes(((du ^ k ^ full) >>> lo) & lowMask(wd - lo + 1));
       }
       break;
     }
@@ -235,21 +286,23 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const k = toPattern(op.k, wd);
       const dv = zero ? undefined : need(vals, "dst", plan);
       const R = dv ? rowsOf(dv) : rowsOf(vals.src ?? vals.dst ?? need(vals, "dst", plan));
-      out = new Int32Array(R).fill(signedOf(k, dst));
-      for (let r = 0; r < R; r++) addDst(dv ? (toPattern(dv[r]!, wd) ^ k) >>> 0 : k);
+      out = new Int32Array(R).fill(toDst(k));
+      for (let r = 0; r < R; r++) addDst(dv ? (((dv[r]! & mask) >>> 0) ^ k) >>> 0 : k);
       break;
     }
     case "max": {
       const dv = need(vals, "dst", plan);
       const sv = need(vals, "src", plan);
       const src = asOperand(op.src);
+      const inSrc = ranger(src.value, plan, "src");
+      const patSrc = patterner(src, wd);
       const R = rowsOf(dv);
       out = new Int32Array(R);
       for (let r = 0; r < R; r++) {
-        checkRange(dv[r]!, dst, plan, "dst");
-        checkRange(sv[r]!, src.value, plan, "src");
-        const du = toPattern(dv[r]!, wd);
-        const su = operandPattern(sv[r]!, src, wd);
+        inDst(dv[r]!);
+        inSrc(sv[r]!);
+        const du = ((dv[r]! & mask) >>> 0);
+        const su = patSrc(sv[r]!);
         const m = Math.max(dv[r]!, sv[r]!);
         const nu = toPattern(m, wd);
         out[r] = m;
@@ -262,8 +315,8 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
             i === wd - 1 && dst.signed ? sv[r]! > dv[r]! : ((su & lm) >>> 0) > ((du & lm) >>> 0);
           if (gt) gv |= 1 << i;
         }
-        addCell(d.chain, 2 * runsOfOnes(gv >>> 0));
-        if (d.signA >= 0 && sv[r]! < 0) addCell(d.signA, 2);
+        chainFlips += 2 * runsOfOnes(gv >>> 0);
+        if (d.signA >= 0 && sv[r]! < 0) signAFlips += 2;
       }
       break;
     }
@@ -273,19 +326,20 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const dv = zero ? undefined : need(vals, "dst", plan);
       const tp = d.threshold!;
       const v = op.src;
+      const inSrc = ranger(v, plan, "src");
       const m = v.width;
       const [vmin] = valueRange(v);
       const tOff = tp.distinct.map((u) => u - vmin);
       const R = rowsOf(sv);
       out = new Int32Array(R);
       for (let r = 0; r < R; r++) {
-        checkRange(sv[r]!, v, plan, "src");
+        inSrc(sv[r]!);
         let code = 0;
         for (const t of op.thresholds) if (sv[r]! >= t) code++;
         out[r] = code;
         if (dv) {
-          checkRange(dv[r]!, dst, plan, "dst");
-          addDst(toPattern(dv[r]!, wd));
+          inDst(dv[r]!);
+          addDst(((dv[r]! & mask) >>> 0));
         }
         addDst(toPattern(code, wd));
         const vo = sv[r]! - vmin;
@@ -295,11 +349,21 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
             const lm = lowMask(i + 1);
             if (((vo & lm) >>> 0) < ((tOff[q]! & lm) >>> 0)) lv |= 1 << i;
           }
-          addCell(d.ltCells[q]!, 2 * runsOfOnes(lv >>> 0));
+          ltFlips[q]! += 2 * runsOfOnes(lv >>> 0);
         }
       }
       break;
     }
   }
+  const scratch = (cell: number, n: number): void => {
+    if (n === 0) return;
+    if (geom.isFlagCell(cell)) flagCells += n;
+    else track += n;
+  };
+  scratch(d.chain, chainFlips);
+  scratch(d.signA, signAFlips);
+  scratch(d.signB, signBFlips);
+  scratch(d.marker, markerFlips);
+  d.ltCells.forEach((c, q) => scratch(c, ltFlips[q]!));
   return { dst: out, writeCells: track, flagWriteCells: flagCells };
 }

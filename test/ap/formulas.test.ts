@@ -8,8 +8,12 @@ import assert from "node:assert/strict";
 import type { ApEvents } from "../../src/ap/events.js";
 import * as F from "../../src/ap/formulas.js";
 import type { ApGeometry } from "../../src/ap/geometry.js";
-import { expandMacro, type MacroOp } from "../../src/ap/macro.js";
+import { ApArray } from "../../src/ap/array.js";
+import { expandMacro, macroSignature, MacroPlanCache, type MacroOp } from "../../src/ap/macro.js";
+import { ApProgram } from "../../src/ap/program.js";
+import { evalMacro } from "../../src/ap/semantics.js";
 import { shl } from "../../src/ap/value.js";
+import { Rng } from "../../src/util/random.js";
 import { archOf, geometryFor, place, type Layout } from "./helpers.js";
 
 const ROWS = 512;
@@ -103,4 +107,61 @@ test("misaligned placement costs extra shifts: operands in another shift group m
     assert.equal(split.shifts, 2 * m + 1);
     assert.equal(split.shiftSteps, 2 * (m - 1) + 2 * (9 + m - 1));
   }
+});
+
+test("plan cache: equal placements share one expansion; static events are memoized copies", () => {
+  const geom = geometryFor("rtm", ROWS);
+  const cache = new MacroPlanCache(geom);
+  const mk = (name: string, track: number): MacroOp => ({ kind: "add", dst: geom.alongTrack(name, 0, 0, 8, true), src: geom.alongTrack("s", track, 0, 8, true) });
+  const p1 = cache.plan(mk("a", 1));
+  assert.equal(cache.plan(mk("b", 1)), p1, "names do not matter");
+  assert.notEqual(cache.plan(mk("a", 2)), p1, "cells do");
+  assert.notEqual(cache.plan(mk("a", 1), { offsets: [3, 0] }), p1, "start offsets do");
+  assert.equal(cache.size, 3);
+  assert.equal(macroSignature(mk("x", 1)), macroSignature(mk("y", 1)));
+  const t = archOf("rtm").timing;
+  const e = p1.staticEvents(t);
+  e.searches = -1;
+  assert.equal(p1.staticEvents(t).searches, 31);
+});
+
+test("a stream that leaves groups where an op ended plans the next op's shifts from there, exactly", () => {
+  const rows = 256;
+  const geom = geometryFor("rtm", rows);
+  const t = archOf("rtm").timing;
+  const acc = geom.alongTrack("acc", 0, 0, 12, true);
+  const x = geom.alongTrack("x", 1, 0, 8, true);
+  const y = geom.alongTrack("y", 2, 0, 8, true);
+  const x4 = geom.alongTrack("x4", 3, 4, 8, true);
+  const stay = new ApProgram(geom, { returnHome: false });
+  const home = new ApProgram(geom);
+  for (const p of [stay, home]) {
+    p.macro({ kind: "max", dst: acc, src: y }); // ends at home (its select sweep runs down)
+    p.macro({ kind: "copy", dst: acc, src: x }); // ends at offset 11
+    p.macro({ kind: "sub", dst: acc, src: shl(x4, 4) }); // starts at offset 4
+    p.home();
+  }
+  const es = stay.staticEvents(t);
+  const eh = home.staticEvents(t);
+  assert.equal(eh.shiftSteps - es.shiftSteps, 11 + 4 - 7);
+  const rng = new Rng(4);
+  const xv = Int32Array.from({ length: rows }, () => rng.int(-128, 127));
+  const yv = Int32Array.from({ length: rows }, () => rng.int(-128, 127));
+  const arr = new ApArray(geom, t);
+  arr.setValue(x, xv);
+  arr.setValue(y, yv);
+  arr.setValue(x4, xv);
+  arr.run(stay.micro);
+  assert.deepEqual(arr.getValue(acc), xv.map((v) => v - 16 * v));
+  // Data-dependent cells of the whole stream = the sum of evalMacro over its plans.
+  let cells = 0;
+  let acc0: Int32Array = new Int32Array(rows);
+  const vals = [{ src: yv }, { src: xv }, { src: xv }];
+  stay.plans.forEach((plan, i) => {
+    const r = evalMacro(plan, geom, { dst: acc0, ...vals[i] });
+    cells += r.writeCells + r.flagWriteCells;
+    acc0 = r.dst;
+  });
+  assert.equal(arr.events.writeCells + arr.events.flagWriteCells, cells);
+  assert.deepEqual({ ...arr.events, writeCells: 0, flagWriteCells: 0 }, es);
 });

@@ -114,3 +114,9 @@ test("formatLut prints one row per pass with key and write", () => {
   assert.match(lines[0]!, /\| pass \| compare key \| write \|/);
   assert.match(lines[2]!, /^\| 1 \| A=\d, .* \| .*=\d/);
 });
+
+test("docs/ap.md carries the generated LUT tables verbatim", async () => {
+  const { readFileSync } = await import("node:fs");
+  const doc = readFileSync(new URL("../../docs/ap.md", import.meta.url), "utf8");
+  assert.ok(doc.includes(L.lutTablesMarkdown()), "regenerate the appendix of docs/ap.md from lutTablesMarkdown()");
+});
