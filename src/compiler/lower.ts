@@ -1,0 +1,602 @@
+/**
+ * Lowering of compute units to AP programs (src/compiler/program.ts), with the compiler passes
+ * applied on the way:
+ *  - constant weight folding: a weight is an instruction (add, subtract, skip) — never stored;
+ *  - loop interchange: output positions across rows; the reduction over (c, kh, kw) and the loop
+ *    over output channels o become the serial program, blocked so accumulators fit the row;
+ *  - unrolling: a whole block of output channels is one expression DAG (exposes sharing across o);
+ *  - CSE (src/compiler/cse): shared signed partial sums computed once, narrow-first trees;
+ *  - bit-width inference: every value gets the exact width of its range;
+ *  - scheduling and allocation: the CSE schedule (low peak liveness) and the row allocator
+ *    (src/compiler/rowlayout.ts), staging copies where two inputs are not in lockstep;
+ *  - requantization by per-channel thresholds on the AP, residual adds by constant multiplies
+ *    (canonical signed digits, shifted adds), max-pool by max trees, sum-pool by add trees.
+ */
+import { RtapError } from "../errors.js";
+import type { QGraph, QTensor } from "../quantize/qgraph.js";
+import { bitsFor } from "../quantize/qgraph.js";
+import { DagBuilder, OP_ADD, OP_SUB, idSchedule, type ExprDag } from "./cse/dag.js";
+import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
+import { ProgramBuilder, type LoadSource, type UnitProgram } from "./program.js";
+import { RowAllocator, type InSlot, type RowLayout } from "./rowlayout.js";
+import type { ComputeUnit, ConvTerm, ConvUnit } from "./units.js";
+
+export interface PassSwitches {
+  weightFolding: boolean;
+  interchange: boolean;
+  unroll: boolean;
+  cse: boolean;
+  bitwidth: boolean;
+  allocation: boolean;
+  layout: boolean;
+  movement: boolean;
+}
+
+export const ALL_PASSES: readonly (keyof PassSwitches)[] = ["weightFolding", "interchange", "unroll", "cse", "bitwidth", "allocation", "layout", "movement"];
+
+export function allPassesOn(): PassSwitches {
+  return { weightFolding: true, interchange: true, unroll: true, cse: true, bitwidth: true, allocation: true, layout: true, movement: true };
+}
+
+/** Per-unit compile statistics (the CSE table and the mapping). */
+export interface UnitStats {
+  unit: string;
+  kind: ComputeUnit["kind"];
+  /** Ternary matrix shape per conv term [O, J]. */
+  matrices: { name: string; rows: number; cols: number; nonZeros: number }[];
+  addsNaive: number;
+  addsCompiled: number;
+  cyclesNaive: number;
+  cyclesCompiled: number;
+  slices: number;
+  blocks: number;
+  stagingCopies: number;
+  peakTmpSlots: number;
+  peakTmpBits: number;
+  peakInBits: number;
+}
+
+export interface LowerContext {
+  q: QGraph;
+  layout: RowLayout;
+  passes: PassSwitches;
+}
+
+const FULL_WIDTH = 31;
+
+/** The lowering of one unit: its program and statistics. */
+export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
+  const b = new ProgramBuilder(u.name);
+  const alloc = new RowAllocator(ctx.layout);
+  const stats: UnitStats = {
+    unit: u.name, kind: u.kind, matrices: [], addsNaive: 0, addsCompiled: 0, cyclesNaive: 0, cyclesCompiled: 0,
+    slices: 0, blocks: 0, stagingCopies: 0, peakTmpSlots: 0, peakTmpBits: 0, peakInBits: 0,
+  };
+  const L = new Lowerer(u, ctx, b, alloc, stats);
+  switch (u.kind) {
+    case "conv":
+      L.conv(u);
+      break;
+    case "add":
+      L.add(u);
+      break;
+    case "maxpool":
+    case "sumpool":
+      L.pool(u);
+      break;
+  }
+  stats.peakTmpSlots = alloc.peakTmpSlots;
+  stats.peakTmpBits = alloc.peakTmpBits;
+  stats.peakInBits = alloc.peakInBits;
+  const program = b.build();
+  program.peakTmpBits = alloc.peakTmpBits;
+  program.peakInBits = alloc.peakInBits;
+  return { program, stats };
+}
+
+interface Operand {
+  id: number;
+  /** Set for IN values. */
+  slot?: InSlot;
+}
+
+class Lowerer {
+  private readonly q: QGraph;
+  constructor(
+    private readonly u: ComputeUnit,
+    private readonly ctx: LowerContext,
+    private readonly b: ProgramBuilder,
+    private readonly alloc: RowAllocator,
+    private readonly stats: UnitStats,
+  ) {
+    this.q = ctx.q;
+  }
+
+  private tensor(name: string): QTensor {
+    return this.q.tensors.get(name)!;
+  }
+
+  private where(): string {
+    return `unit "${this.u.name}"`;
+  }
+
+  // ---------------------------------------------------------------- value helpers
+
+  private tmp(name: string, min: number, max: number): number {
+    const exact = bitsFor(min, max);
+    const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
+    if (width > FULL_WIDTH) throw new RtapError(`value "${name}" needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
+    const id = this.b.value(name, width, min < 0, "tmp", min, max);
+    this.b.values[id]!.cells = this.alloc.allocTmp(width, name);
+    return id;
+  }
+
+  private freeTmp(id: number): void {
+    const v = this.b.values[id]!;
+    if (v.region !== "tmp" || !v.cells) return;
+    this.alloc.freeTmp(v.cells);
+    this.b.free(id);
+  }
+
+  private loadIn(name: string, src: LoadSource, width: number, min: number, max: number, signed: boolean): Operand {
+    const slot = this.alloc.allocIn();
+    const id = this.b.value(name, width, signed, "in", min, max);
+    this.b.values[id]!.cells = slot.cells;
+    this.b.push({ op: "load", dst: id, src });
+    return { id, slot };
+  }
+
+  /** A stored value loaded into a TMP slot (identity shortcut codes, add-unit operands). */
+  private loadTmp(name: string, src: LoadSource, t: QTensor, c: number): number {
+    const lo = Math.min(t.minPerChannel[c]!, src.pad), hi = Math.max(t.maxPerChannel[c]!, src.pad);
+    const id = this.tmp(name, lo, hi);
+    this.b.push({ op: "load", dst: id, src });
+    return id;
+  }
+
+  /** Copies an IN operand into a TMP slot (when two IN operands are not in lockstep). */
+  private stage(o: Operand): Operand {
+    const v = this.b.values[o.id]!;
+    const id = this.tmp(`${v.name}'`, v.min, v.max);
+    this.b.push({ op: "copy", dst: id, src: o.id, shift: 0 });
+    this.stats.stagingCopies++;
+    return { id };
+  }
+
+  // ---------------------------------------------------------------- conv units
+
+  conv(u: ConvUnit): void {
+    const passes = this.ctx.passes;
+    const outT = this.tensor(u.output);
+    const O = outT.shape[0];
+    // Terms with the smaller matrix first: their accumulators wait for the last term.
+    const terms = [...u.terms].sort((a, b) => a.conv.inChannels * a.conv.kernel[0] * a.conv.kernel[1] - b.conv.inChannels * b.conv.kernel[0] * b.conv.kernel[1]);
+    const plans = terms.map((t) => this.planTerm(t));
+    const needAcc = terms.map((_, i) => i < terms.length - 1 || plans[i]!.slices > 1);
+    const accTerms = needAcc.filter(Boolean).length;
+    let Ob = O;
+    if (!passes.interchange || !passes.unroll) Ob = 1;
+    else if (accTerms > 0) {
+      const budget = Math.floor(this.ctx.layout.tmpSlots / 2);
+      const perSlot = this.ctx.layout.rtm ? 1 : 20; // SRAM counts bits: ~20 bits per accumulator
+      Ob = Math.max(1, Math.min(O, Math.floor(budget / perSlot / accTerms)));
+    }
+    const blocks = Math.ceil(O / Ob);
+    this.stats.blocks = blocks;
+    this.stats.slices = plans.reduce((s, p) => s + p.slices, 0);
+    for (const t of terms) {
+      const K = t.conv.inChannels * t.conv.kernel[0] * t.conv.kernel[1];
+      let nnz = 0;
+      for (const w of t.conv.weights) if (w !== 0) nnz++;
+      this.stats.matrices.push({ name: t.conv.name, rows: t.conv.outChannels, cols: K, nonZeros: nnz });
+    }
+    const preT = this.tensor(u.preRequant);
+    for (let blk = 0; blk < blocks; blk++) {
+      const o0 = blk * Ob, o1 = Math.min(O, o0 + Ob);
+      // accumulators[termIndex][o - o0]
+      const accs: (number | undefined)[][] = terms.map(() => new Array<number | undefined>(o1 - o0));
+      const finalize = (o: number, lastTermValue: number, lastSign: number): void => {
+        const parts: { id: number; mul: number; sign: number }[] = [];
+        terms.forEach((t, i) => {
+          if (i === terms.length - 1) parts.push({ id: lastTermValue, mul: t.mul[o]!, sign: lastSign });
+          else parts.push({ id: accs[i]![o - o0]!, mul: t.mul[o]!, sign: 1 });
+        });
+        let storedId: number | undefined;
+        if (u.stored) {
+          const st = this.tensor(u.stored.tensor);
+          storedId = this.loadTmp(`${u.stored.tensor}[${o}]`, { tensor: u.stored.tensor, channel: o, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, st, o);
+          parts.push({ id: storedId, mul: u.stored.mul[o]!, sign: 1 });
+        }
+        this.combineAndStore(u, o, parts.filter((p) => p.mul !== 0 && p.sign !== 0), preT);
+        if (storedId !== undefined) this.freeTmp(storedId);
+        terms.forEach((_, i) => {
+          if (i < terms.length - 1) this.freeTmp(accs[i]![o - o0]!);
+        });
+      };
+      terms.forEach((t, ti) => {
+        const plan = plans[ti]!;
+        const isLast = ti === terms.length - 1;
+        const convOut = this.tensor(t.conv.output);
+        for (let s = 0; s < plan.slices; s++) {
+          const c0 = s * plan.cg, c1 = Math.min(t.conv.inChannels, c0 + plan.cg);
+          const lastSlice = s === plan.slices - 1;
+          // Output handler for this (block, term, slice): accumulate or finalize.
+          const onOutput = (o: number, id: number, sign: number, isTmp: boolean): void => {
+            if (needAcc[ti]) {
+              const cur = accs[ti]![o - o0];
+              if (cur === undefined) {
+                const acc = this.tmp(`acc${ti}[${o}]`, convOut.minPerChannel[o]!, convOut.maxPerChannel[o]!);
+                if (sign === 0) this.b.push({ op: "set", dst: acc, k: 0 });
+                else {
+                  this.b.push({ op: "copy", dst: acc, src: id, shift: 0 });
+                  if (sign < 0) this.b.push({ op: "negate", dst: acc, src: acc });
+                }
+                accs[ti]![o - o0] = acc;
+              } else if (sign !== 0) {
+                this.b.push({ op: sign > 0 ? "add" : "sub", dst: cur, src: id, shift: 0 });
+              }
+              if (isLast && lastSlice) finalize(o, accs[ti]![o - o0]!, 1);
+              if (isLast && lastSlice) this.freeTmp(accs[ti]![o - o0]!);
+              return;
+            }
+            // No accumulation: this is the last term's only slice.
+            if (sign === 0) {
+              const z = this.tmp(`zero[${o}]`, 0, 0);
+              this.b.push({ op: "set", dst: z, k: 0 });
+              finalize(o, z, 1);
+              this.freeTmp(z);
+              return;
+            }
+            let src = id;
+            let staged: number | undefined;
+            if (!isTmp) {
+              // an input code as the whole sum: bring it into a TMP slot first
+              const v = this.b.values[id]!;
+              staged = this.tmp(`${v.name}'`, v.min, v.max);
+              this.b.push({ op: "copy", dst: staged, src: id, shift: 0 });
+              src = staged;
+            }
+            finalize(o, src, sign);
+            if (staged !== undefined) this.freeTmp(staged);
+          };
+          this.convSlice(t, plan, o0, o1, c0, c1, onOutput);
+        }
+      });
+    }
+  }
+
+  private planTerm(t: ConvTerm): { slices: number; cg: number; inWidth: number; inSigned: boolean } {
+    const inT = this.tensor(t.conv.input);
+    let lo = 0, hi = 0;
+    for (let c = 0; c < inT.shape[0]; c++) {
+      lo = Math.min(lo, inT.minPerChannel[c]!);
+      hi = Math.max(hi, inT.maxPerChannel[c]!);
+    }
+    const inWidth = bitsFor(lo, hi);
+    const K = t.conv.kernel[0] * t.conv.kernel[1];
+    const cap = this.ctx.layout.inCapacity(inWidth);
+    const cg = Math.floor(cap / K);
+    if (cg < 1) {
+      throw new RtapError(
+        `a ${t.conv.kernel.join("x")} window of ${inWidth}-bit inputs (${K} values) does not fit the row's input region (${cap} values); use an architecture with more tracks per row`,
+        `op "${t.conv.name}"`,
+      );
+    }
+    return { slices: Math.ceil(t.conv.inChannels / cg), cg, inWidth, inSigned: lo < 0 };
+  }
+
+  /**
+   * Loads the receptive field of channels [c0, c1) and emits the reduction DAG of output channels
+   * [o0, o1) over it; calls onOutput(o, valueId, sign, isTmp) for each output as soon as its value
+   * exists (the value may be freed after the call unless the DAG still needs it).
+   */
+  private convSlice(
+    t: ConvTerm, plan: { inWidth: number; inSigned: boolean }, o0: number, o1: number, c0: number, c1: number,
+    onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void,
+  ): void {
+    const conv = t.conv;
+    const inT = this.tensor(conv.input);
+    const [KH, KW] = conv.kernel;
+    const K = KH * KW;
+    const C = conv.inChannels;
+    const J = (c1 - c0) * K;
+    const padded = conv.pads.some((p) => p > 0);
+    // Columns in (c, ky, kx) order: consecutive columns share a packing level.
+    const colMin = new Float64Array(J), colMax = new Float64Array(J);
+    this.alloc.resetIn(plan.inWidth);
+    const leaves: Operand[] = new Array(J);
+    const order = columnPlacementOrder(J, this.ctx.passes.allocation);
+    const loaded: Operand[] = new Array(J);
+    for (const j of order) {
+      const c = c0 + Math.floor(j / K), k = j % K;
+      const ky = Math.floor(k / KW), kx = k % KW;
+      const lo = padded ? Math.min(0, inT.minPerChannel[c]!) : inT.minPerChannel[c]!;
+      const hi = padded ? Math.max(0, inT.maxPerChannel[c]!) : inT.maxPerChannel[c]!;
+      colMin[j] = lo;
+      colMax[j] = hi;
+      loaded[j] = this.loadIn(`${conv.input}[${c}](${ky},${kx})`, { tensor: conv.input, channel: c, sy: conv.stride[0], sx: conv.stride[1], dy: ky - conv.pads[0], dx: kx - conv.pads[1], pad: 0 }, plan.inWidth, lo, hi, plan.inSigned);
+    }
+    for (let j = 0; j < J; j++) leaves[j] = loaded[j]!;
+    // The block's ternary matrix (rows o0..o1-1, columns of this slice).
+    const rows = o1 - o0;
+    const data = new Int8Array(rows * J);
+    for (let o = o0; o < o1; o++)
+      for (let c = c0; c < c1; c++)
+        for (let k = 0; k < K; k++) data[(o - o0) * J + (c - c0) * K + k] = conv.weights[(o * C + c) * K + k]!;
+    const matrix = { rows, cols: J, data };
+    const ranges = { min: colMin, max: colMax };
+    if (!this.ctx.passes.weightFolding) {
+      this.unfoldedSlice(matrix, leaves, o0, onOutput);
+    } else {
+      const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name);
+      this.stats.addsNaive += naive.additions;
+      this.stats.cyclesNaive += naive.cycles;
+      this.stats.addsCompiled += compiled.additions;
+      this.stats.cyclesCompiled += compiled.cycles;
+      this.emitDag(dag, schedule, leaves, o0, onOutput);
+    }
+    for (let j = 0; j < J; j++) {
+      this.b.free(leaves[j]!.id);
+      this.alloc.freeIn(plan.inWidth);
+    }
+  }
+
+  /** The reduction DAG of a block: CSE, trees only (CSE off), or chains (unrolling off). */
+  private reduce(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string) {
+    const passes = this.ctx.passes;
+    const naive = naiveChain(matrix, ranges);
+    if (!passes.unroll) return { dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost };
+    // Row storage left for the DAG's temporaries: slots minus accumulators, staging and combination headroom.
+    const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - 8);
+    const res = eliminateCommonSubexpressions(matrix, ranges, {
+      groupSize: passes.cse ? "auto" : 1,
+      ...(this.ctx.layout.rtm ? { maxLiveTemporaries: free } : { maxLiveBits: free }),
+      where: `op "${name}"`,
+    });
+    return { dag: res.dag, schedule: res.schedule, naive: res.stats.naive, compiled: res.stats.compiled };
+  }
+
+  private emitDag(dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
+    const n = dag.nodeCount;
+    const lastUse = new Int32Array(n).fill(-1);
+    schedule.forEach((node, i) => {
+      lastUse[dag.lhs[node]!] = Math.max(lastUse[dag.lhs[node]!]!, i);
+      lastUse[dag.rhs[node]!] = Math.max(lastUse[dag.rhs[node]!]!, i);
+    });
+    // outputs grouped by node
+    const outsOf = new Map<number, number[]>();
+    for (let r = 0; r < dag.outputNode.length; r++) {
+      const node = dag.outputNode[r]!;
+      if (dag.outputSign[r] === 0 || node < dag.inputCount) continue;
+      outsOf.set(node, [...(outsOf.get(node) ?? []), r]);
+    }
+    // Outputs that are zero or a single input: handled first (no DAG work).
+    for (let r = 0; r < dag.outputNode.length; r++) {
+      const node = dag.outputNode[r]!;
+      if (dag.outputSign[r] === 0) onOutput(o0 + r, -1, 0, true);
+      else if (node < dag.inputCount) onOutput(o0 + r, leaves[node]!.id, dag.outputSign[r]!, false);
+    }
+    const ids = new Int32Array(n).fill(-1);
+    schedule.forEach((node, i) => {
+      const a = this.operandOf(dag.lhs[node]!, dag, leaves, ids);
+      let bb = this.operandOf(dag.rhs[node]!, dag, leaves, ids);
+      let staged: number | undefined;
+      if (a.slot && bb.slot && !RowAllocator.lockstep(a.slot, bb.slot)) {
+        bb = this.stage(bb);
+        staged = bb.id;
+      }
+      const dst = this.tmp(`n${node}`, dag.min[node]!, dag.max[node]!);
+      this.b.push({ op: dag.op[node] === OP_ADD ? "addOut" : "subOut", dst, a: a.id, b: bb.id });
+      ids[node] = dst;
+      if (staged !== undefined) this.freeTmp(staged);
+      for (const operand of new Set([dag.lhs[node]!, dag.rhs[node]!])) {
+        if (operand >= dag.inputCount && lastUse[operand] === i) this.freeTmp(ids[operand]!);
+      }
+      const outs = outsOf.get(node);
+      if (outs) for (const r of outs) onOutput(o0 + r, dst, dag.outputSign[r]!, true);
+      if (lastUse[node]! <= i) this.freeTmp(dst);
+    });
+  }
+
+  private operandOf(node: number, dag: ExprDag, leaves: Operand[], ids: Int32Array): Operand {
+    if (node < dag.inputCount) return leaves[node]!;
+    return { id: ids[node]! };
+  }
+
+  /** Weight folding off: every weight (zeros included) is a stored multiplier: acc += w*x per term. */
+  private unfoldedSlice(matrix: { rows: number; cols: number; data: Int8Array }, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
+    for (let r = 0; r < matrix.rows; r++) {
+      let lo = 0, hi = 0;
+      for (let j = 0; j < matrix.cols; j++) {
+        const v = this.b.values[leaves[j]!.id]!;
+        const lim = Math.max(Math.abs(v.min), Math.abs(v.max));
+        lo -= lim;
+        hi += lim;
+      }
+      const acc = this.tmp(`mac[${o0 + r}]`, lo, hi);
+      this.b.push({ op: "set", dst: acc, k: 0 });
+      for (let j = 0; j < matrix.cols; j++) {
+        const w = matrix.data[r * matrix.cols + j]!;
+        this.b.push({ op: "mac", dst: acc, src: leaves[j]!.id, weight: w });
+        this.stats.addsNaive += 1;
+        this.stats.addsCompiled += 1;
+        this.stats.cyclesNaive += this.b.values[acc]!.width;
+        this.stats.cyclesCompiled += 2 * this.b.values[acc]!.width;
+      }
+      onOutput(o0 + r, acc, 1, true);
+      this.freeTmp(acc);
+    }
+  }
+
+  /** v = sum of mul*sign*part (canonical signed digits), then requant and store. */
+  private combineAndStore(u: { requant: { thresholds: Int32Array; bits: number } | null; output: string; name: string }, o: number, parts: { id: number; mul: number; sign: number }[], preT: QTensor): void {
+    const lo = preT.minPerChannel[o]!, hi = preT.maxPerChannel[o]!;
+    let v: number;
+    let ownV = false;
+    if (parts.length === 0) {
+      v = this.tmp(`v[${o}]`, 0, 0);
+      this.b.push({ op: "set", dst: v, k: 0 });
+      ownV = true;
+    } else if (parts.length === 1 && parts[0]!.mul * parts[0]!.sign === 1) {
+      v = parts[0]!.id;
+    } else {
+      v = this.tmp(`v[${o}]`, lo, hi);
+      ownV = true;
+      const digits: { id: number; shift: number; sign: number }[] = [];
+      for (const p of parts) for (const d of csd(Math.abs(p.mul))) digits.push({ id: p.id, shift: d.shift, sign: d.sign * Math.sign(p.mul) * p.sign });
+      const first = digits.findIndex((d) => d.sign > 0);
+      const start = first >= 0 ? first : 0;
+      const d0 = digits[start]!;
+      this.b.push({ op: "copy", dst: v, src: d0.id, shift: d0.shift });
+      digits.forEach((d, i) => {
+        if (i === start) return;
+        const sign = first >= 0 ? d.sign : -d.sign;
+        this.b.push({ op: sign > 0 ? "add" : "sub", dst: v, src: d.id, shift: d.shift });
+      });
+      if (first < 0) this.b.push({ op: "negate", dst: v, src: v });
+    }
+    const outT = this.tensor(u.output);
+    if (u.requant) {
+      const L = (1 << u.requant.bits) - 1;
+      const code = this.tmp(`${u.output}[${o}]`, outT.minPerChannel[o]!, outT.maxPerChannel[o]!);
+      const vv = this.b.values[v]!;
+      const thresholds = Array.from(u.requant.thresholds.subarray(o * L, (o + 1) * L));
+      if (vv.min === vv.max) {
+        // constant input (all-zero channel): the code is a constant
+        let k = 0;
+        for (const t of thresholds) if (vv.min >= t) k++;
+        this.b.push({ op: "set", dst: code, k });
+      } else this.b.push({ op: "threshold", dst: code, src: v, thresholds });
+      this.b.push({ op: "store", src: code, tensor: u.output, channel: o });
+      this.freeTmp(code);
+    } else {
+      this.b.push({ op: "store", src: v, tensor: u.output, channel: o });
+    }
+    if (ownV) this.freeTmp(v);
+  }
+
+  // ---------------------------------------------------------------- other units
+
+  add(u: Extract<ComputeUnit, { kind: "add" }>): void {
+    const preT = this.tensor(u.preRequant);
+    const C = preT.shape[0];
+    for (let c = 0; c < C; c++) {
+      const ids = u.inputs.map((inp, i) => this.loadTmp(`${inp.tensor}[${c}]#${i}`, { tensor: inp.tensor, channel: c, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, this.tensor(inp.tensor), c));
+      this.combineAndStore(u, c, u.inputs.map((inp, i) => ({ id: ids[i]!, mul: inp.mul[c]!, sign: 1 })).filter((p) => p.mul !== 0), preT);
+      ids.forEach((id) => this.freeTmp(id));
+    }
+  }
+
+  pool(u: Extract<ComputeUnit, { kind: "maxpool" | "sumpool" }>): void {
+    const op = u.op;
+    const inT = this.tensor(u.input), outT = this.tensor(u.output);
+    const C = inT.shape[0];
+    const [KH, KW] = op.kernel;
+    const K = KH * KW;
+    let lo = 0, hi = 0;
+    for (let c = 0; c < C; c++) {
+      lo = Math.min(lo, inT.minPerChannel[c]!);
+      hi = Math.max(hi, inT.maxPerChannel[c]!);
+    }
+    const inW = bitsFor(lo, hi);
+    const cap = this.ctx.layout.inCapacity(inW);
+    if (K > cap) throw new RtapError(`a ${KH}x${KW} pooling window of ${inW}-bit values does not fit the row's input region (${cap} values)`, `op "${op.name}"`);
+    const isMax = u.kind === "maxpool";
+    for (let c = 0; c < C; c++) {
+      this.alloc.resetIn(inW);
+      // Max-pool ignores window positions outside the input: they load the channel minimum,
+      // which never wins. Sum-pool counts them as 0 (the QGraph semantics).
+      const pad = isMax ? inT.minPerChannel[c]! : 0;
+      const tlo = Math.min(lo, pad), thi = Math.max(hi, pad);
+      const taps: Operand[] = [];
+      for (let k = 0; k < K; k++) {
+        const ky = Math.floor(k / KW), kx = k % KW;
+        taps.push(this.loadIn(`${u.input}[${c}](${ky},${kx})`, { tensor: u.input, channel: c, sy: op.stride[0], sx: op.stride[1], dy: ky - op.pads[0], dx: kx - op.pads[1], pad }, inW, tlo, thi, lo < 0));
+      }
+      if (isMax) {
+        // max needs operands of one width and signedness: the result takes the taps' format
+        const v = this.tmp(`${u.output}[${c}]`, Math.min(lo, pad), Math.max(hi, pad));
+        this.b.push({ op: "copy", dst: v, src: taps[0]!.id, shift: 0 });
+        for (let k = 1; k < K; k++) this.b.push({ op: "max", dst: v, src: taps[k]!.id });
+        this.b.push({ op: "store", src: v, tensor: u.output, channel: c });
+        this.freeTmp(v);
+      } else {
+        // balanced tree, narrow first
+        const matrix = { rows: 1, cols: K, data: new Int8Array(K).fill(1) };
+        const ranges = { min: new Float64Array(K).fill(tlo), max: new Float64Array(K).fill(thi) };
+        const res = eliminateCommonSubexpressions(matrix, ranges, { groupSize: 1, where: `op "${op.name}"` });
+        this.emitDag(res.dag, res.schedule, taps, c, (o, id, sign, isTmp) => {
+          let src = id;
+          let own = false;
+          if (!isTmp || sign < 0) {
+            const v = this.b.values[id]!;
+            src = this.tmp(`${v.name}'`, outT.minPerChannel[c]!, outT.maxPerChannel[c]!);
+            own = true;
+            this.b.push({ op: "copy", dst: src, src: id, shift: 0 });
+            if (sign < 0) this.b.push({ op: "negate", dst: src, src });
+          }
+          this.b.push({ op: "store", src, tensor: u.output, channel: o });
+          if (own) this.freeTmp(src);
+        });
+      }
+      for (const t of taps) {
+        this.b.free(t.id);
+        this.alloc.freeIn(inW);
+      }
+    }
+  }
+}
+
+/** Column placement order: natural (CSE groups share a packing level) or scattered (allocation off). */
+function columnPlacementOrder(J: number, optimized: boolean): number[] {
+  const order = Array.from({ length: J }, (_, j) => j);
+  if (optimized) return order;
+  // Interleave with a stride so consecutive columns land on different packing levels.
+  const stride = 7;
+  const out: number[] = [];
+  for (let s = 0; s < stride; s++) for (let j = s; j < J; j += stride) out.push(j);
+  return out;
+}
+
+/** The naive reduction: every row a running sum of its non-zero terms in column order. */
+function naiveChain(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }): { dag: ExprDag; cost: { additions: number; cycles: number } } {
+  const b = new DagBuilder(ranges, matrix.cols);
+  const outNode = new Int32Array(matrix.rows).fill(-1);
+  const outSign = new Int8Array(matrix.rows);
+  let additions = 0, cycles = 0;
+  for (let r = 0; r < matrix.rows; r++) {
+    let cur = -1, s1 = 0;
+    for (let j = 0; j < matrix.cols; j++) {
+      const w = matrix.data[r * matrix.cols + j]!;
+      if (w === 0) continue;
+      if (cur < 0) {
+        cur = j;
+        s1 = w;
+        continue;
+      }
+      cur = b.push(w * s1 > 0 ? OP_ADD : OP_SUB, cur, j);
+      additions++;
+      cycles += b.width(cur);
+    }
+    outNode[r] = cur;
+    outSign[r] = cur < 0 ? 0 : s1;
+  }
+  return { dag: b.finish(outNode, outSign), cost: { additions, cycles } };
+}
+
+/** Canonical signed digits of a positive integer: m = sum sign * 2^shift (non-adjacent form). */
+export function csd(m: number): { shift: number; sign: number }[] {
+  const out: { shift: number; sign: number }[] = [];
+  let x = m;
+  let k = 0;
+  while (x !== 0) {
+    if (x & 1) {
+      const d = 2 - (x & 3); // +1 if x % 4 == 1, -1 if x % 4 == 3
+      out.push({ shift: k, sign: d });
+      x -= d;
+    }
+    x = Math.floor(x / 2);
+    k++;
+  }
+  return out.reverse();
+}
