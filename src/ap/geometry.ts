@@ -15,6 +15,24 @@ import { RtapError } from "../errors.js";
 import { maxOffset, minOffset, type ArraySpec } from "./config.js";
 import { makeValue, type ApValue } from "./value.js";
 
+export interface RowCapacity {
+  /** Track cells per row (tracks x domains; SRAM: columns). */
+  dataCells: number;
+  tracks: number;
+  domains: number;
+  /** Per port, the domains it reaches by shifting (bit-serial values should stay inside one). */
+  portWindows: [number, number][];
+  groups: number;
+  tracksPerGroup: number;
+  /** Static flag bits per row. */
+  flags: number;
+  /**
+   * Flags the macro-ops use as scratch by default (0 chain, 1 sign of src/a, 2 sign of b,
+   * 3 marker; thresholds use flags 0..n-1): keep values out of them or pass `scratch` cells.
+   */
+  scratchFlags: number;
+}
+
 export class ApGeometry {
   readonly spec: ArraySpec;
   readonly rows: number;
@@ -163,6 +181,29 @@ export class ApGeometry {
     if (col >= this.trackColumns) return `f${col - this.trackColumns}`;
     const t = Math.floor(col / this.ports);
     return this.ports === 1 && this.domains === 1 ? `c${t}` : `t${t}p${col % this.ports}`;
+  }
+
+  /**
+   * Domains port k can reach by shifting: [lo, hi]. A value stored along a track inside one window
+   * is swept with one-domain shifts; a value crossing windows needs a long jump between ports.
+   */
+  portWindow(port: number): [number, number] {
+    const p = this.portPositions[port]!;
+    return [p + this.minOffset, p + this.maxOffset];
+  }
+
+  /** What a row offers an allocator. */
+  capacity(): RowCapacity {
+    return {
+      dataCells: this.trackCells,
+      tracks: this.tracks,
+      domains: this.domains,
+      portWindows: this.portPositions.map((_, k) => this.portWindow(k)),
+      groups: this.groups,
+      tracksPerGroup: this.tracksPerGroup,
+      flags: this.flags,
+      scratchFlags: Math.min(this.flags, 4),
+    };
   }
 
   // --- layouts -----------------------------------------------------------------------------------

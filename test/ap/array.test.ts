@@ -195,3 +195,20 @@ test("a shift moves the bits under the ports: the bits along a track pass port 0
   assert.equal(a.events.shiftTrackDomains, 3 * 70 * 2);
   assert.equal(a.events.bufferReadBits, 8);
 });
+
+test("row capacity and port windows of the default RTM-AP", () => {
+  const rtm = new ApGeometry(RTM.array).capacity();
+  assert.deepEqual(rtm, {
+    dataCells: 4096,
+    tracks: 64,
+    domains: 64,
+    portWindows: [
+      [0, 31],
+      [32, 63],
+    ],
+    groups: 2,
+    tracksPerGroup: 32,
+    flags: 4,
+    scratchFlags: 4,
+  });
+});
