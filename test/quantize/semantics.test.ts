@@ -7,54 +7,14 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { importOnnxBytes } from "../../src/import/onnx.js";
 import type { Graph } from "../../src/import/graph.js";
 import { pixelsToInput, runFloat } from "../../src/float/executor.js";
 import { quantizeGraph } from "../../src/quantize/quantize.js";
 import type { QGraph, QOp } from "../../src/quantize/qgraph.js";
 import { dequantizeOutput, runReference } from "../../src/reference/integer.js";
 import { Rng } from "../../src/util/random.js";
-import { OnnxModelBuilder, type Attr } from "../import/onnx-builder.js";
+import { Net, ternaryWeights } from "./helpers.js";
 import { relativeError } from "../float/ort.js";
-
-/** Ternary weights per output channel: a[o] * t with t in {-1, 0, 1}, a of either sign. */
-function ternaryWeights(rng: Rng, O: number, J: number): Float32Array {
-  const w = new Float32Array(O * J);
-  for (let o = 0; o < O; o++) {
-    const a = (0.2 + rng.next()) * (rng.bernoulli(0.2) ? -1 : 1);
-    for (let j = 0; j < J; j++) w[o * J + j] = Math.fround(a * rng.int(-1, 1));
-  }
-  return w;
-}
-
-class Net {
-  readonly b = new OnnxModelBuilder();
-  private k = 0;
-  constructor(readonly rng: Rng, readonly input: [number, number, number]) {
-    this.b.input("X", [1, ...input]);
-  }
-
-  conv(x: string, C: number, O: number, k: number, attrs: Record<string, Attr> = {}): string {
-    const i = this.k++;
-    const w = this.b.floats(`w${i}`, [O, C, k, k], ternaryWeights(this.rng, O, C * k * k));
-    const bias = this.b.floats(`b${i}`, [O], Float32Array.from({ length: O }, () => this.rng.normal() * 0.3));
-    return this.b.node("Conv", [x, w, bias], 1, { kernel_shape: { ints: [k, k] }, ...attrs });
-  }
-
-  /** Div(s) -> Round -> Clip(0, 15) -> Mul(s), the fmnist fake-quant activation. */
-  quant(x: string, s: number): string {
-    const i = this.k++;
-    const sc = this.b.floats(`s${i}`, [], [s]);
-    const r = this.b.node("Round", [this.b.node("Div", [x, sc])]);
-    const c = this.b.node("Clip", [r, this.b.floats(`lo${i}`, [], [0]), this.b.floats(`hi${i}`, [], [15])]);
-    return this.b.node("Mul", [c, sc]);
-  }
-
-  graph(out: string): Graph {
-    this.b.output(out);
-    return importOnnxBytes(this.b.bytes(), "tiny");
-  }
-}
 
 interface Comparison {
   codesCompared: number;
