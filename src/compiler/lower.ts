@@ -122,13 +122,17 @@ class Lowerer {
 
   // ---------------------------------------------------------------- value helpers
 
-  private tmp(name: string, min: number, max: number): number {
+  private tmp(name: string, min: number, max: number, avoidGroup = -1): number {
     const exact = bitsFor(min, max);
     const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
     if (width > FULL_WIDTH) throw new RtapError(`value "${name}" needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
     const id = this.b.value(name, width, min < 0, "tmp", min, max);
-    this.b.values[id]!.cells = this.alloc.allocTmp(width, name);
+    this.b.values[id]!.cells = this.alloc.allocTmp(width, name, avoidGroup);
     return id;
+  }
+
+  private groupOf(id: number): number {
+    return this.alloc.groupOf(this.b.values[id]!.cells![0]!);
   }
 
   private freeTmp(id: number): void {
@@ -259,7 +263,9 @@ class Lowerer {
             finalize(o, src, sign);
             if (staged !== undefined) this.freeTmp(staged);
           };
-          this.convSlice(t, plan, o0, o1, c0, c1, onOutput);
+          // accumulators this slice creates (first slice of an accumulating term) stay live beside the DAG
+          const reserve = needAcc[ti] && s === 0 ? o1 - o0 : 0;
+          this.convSlice(t, plan, o0, o1, c0, c1, onOutput, reserve);
         }
       });
     }
@@ -293,6 +299,7 @@ class Lowerer {
   private convSlice(
     t: ConvTerm, plan: { inWidth: number; inSigned: boolean }, o0: number, o1: number, c0: number, c1: number,
     onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void,
+    reserve: number,
   ): void {
     const conv = t.conv;
     const inT = this.tensor(conv.input);
@@ -328,7 +335,7 @@ class Lowerer {
     if (!this.ctx.passes.weightFolding) {
       this.unfoldedSlice(matrix, leaves, o0, onOutput);
     } else {
-      const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name);
+      const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name, reserve);
       this.stats.addsNaive += naive.additions;
       this.stats.cyclesNaive += naive.cycles;
       this.stats.addsCompiled += compiled.additions;
@@ -342,12 +349,12 @@ class Lowerer {
   }
 
   /** The reduction DAG of a block: CSE, trees only (CSE off), or chains (unrolling off). */
-  private reduce(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string) {
+  private reduce(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string, reserve = 0) {
     const passes = this.ctx.passes;
     const naive = naiveChain(matrix, ranges);
     if (!passes.unroll) return { dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost };
     // Row storage left for the DAG's temporaries: slots minus accumulators, staging and combination headroom.
-    const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - 8);
+    const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - reserve - 8);
     const res = eliminateCommonSubexpressions(matrix, ranges, {
       groupSize: passes.cse ? "auto" : 1,
       ...(this.ctx.layout.rtm ? { maxLiveTemporaries: free } : { maxLiveBits: free }),
@@ -440,10 +447,26 @@ class Lowerer {
     } else if (parts.length === 1 && parts[0]!.mul * parts[0]!.sign === 1) {
       v = parts[0]!.id;
     } else {
-      v = this.tmp(`v[${o}]`, lo, hi);
+      // v goes to another shift group than the first part, and a part read shifted from v's own
+      // group is staged to another group first (shifted operands in one group are misaligned).
+      v = this.tmp(`v[${o}]`, lo, hi, this.groupOf(parts[0]!.id));
       ownV = true;
+      const staged: number[] = [];
+      const vGroup = this.groupOf(v);
+      const partIds = parts.map((p) => {
+        const shifted = csd(Math.abs(p.mul)).some((d) => d.shift > 0);
+        if (vGroup < 0 || !shifted || this.groupOf(p.id) !== vGroup) return p.id;
+        const src = this.b.values[p.id]!;
+        const c = this.tmp(`${src.name}'`, src.min, src.max, vGroup);
+        this.b.push({ op: "copy", dst: c, src: p.id, shift: 0 });
+        this.stats.stagingCopies++;
+        staged.push(c);
+        return c;
+      });
       const digits: { id: number; shift: number; sign: number }[] = [];
-      for (const p of parts) for (const d of csd(Math.abs(p.mul))) digits.push({ id: p.id, shift: d.shift, sign: d.sign * Math.sign(p.mul) * p.sign });
+      parts.forEach((p, i) => {
+        for (const d of csd(Math.abs(p.mul))) digits.push({ id: partIds[i]!, shift: d.shift, sign: d.sign * Math.sign(p.mul) * p.sign });
+      });
       const first = digits.findIndex((d) => d.sign > 0);
       const start = first >= 0 ? first : 0;
       const d0 = digits[start]!;
@@ -454,6 +477,7 @@ class Lowerer {
         this.b.push({ op: sign > 0 ? "add" : "sub", dst: v, src: d.id, shift: d.shift });
       });
       if (first < 0) this.b.push({ op: "negate", dst: v, src: v });
+      for (const c of staged) this.freeTmp(c);
     }
     const outT = this.tensor(u.output);
     if (u.requant) {

@@ -156,18 +156,39 @@ export class RowAllocator {
     return { group, level, cells: Array.from({ length: w }, (_, i) => g.cellOf(track, d0 + i)) };
   }
 
-  allocTmp(width: number, name: string): number[] {
+  /** Shift group of a cell (-1 when the row cannot shift). */
+  groupOf(cell: number): number {
+    return this.layout.geom.canShift ? this.layout.geom.groupOfCell(cell) : -1;
+  }
+
+  /** Cells for a TMP value; `avoidGroup` asks for a slot outside that shift group if one is free. */
+  allocTmp(width: number, name: string, avoidGroup = -1): number[] {
     const g = this.layout.geom;
     if (width > this.layout.slotBits) throw new RtapError(`value "${name}" needs ${width} bits; a row slot holds ${this.layout.slotBits}`, "row allocation");
     this.tmpBits += width;
     this.peakTmpBits = Math.max(this.peakTmpBits, this.tmpBits);
     if (g.canShift) {
-      const s = this.tmpFree.indexOf(true);
+      const perGroup = g.tracksPerGroup * g.ports;
+      // Take a slot in the TMP group with the most free slots (outside `avoidGroup` if possible), so
+      // every group keeps room for values that must sit apart from their operands.
+      const groups = this.tmpFree.length / perGroup;
+      let best = -1, bestFree = 0;
+      for (let pass = 0; pass < 2 && best < 0; pass++) {
+        for (let gi = 0; gi < groups; gi++) {
+          if (pass === 0 && this.inGroups + gi === avoidGroup) continue;
+          let free = 0;
+          for (let k = gi * perGroup; k < (gi + 1) * perGroup; k++) if (this.tmpFree[k]) free++;
+          if (free > bestFree) {
+            bestFree = free;
+            best = gi;
+          }
+        }
+      }
+      const s = best < 0 ? -1 : this.tmpFree.indexOf(true, best * perGroup);
       if (s < 0) throw new RtapError(`out of row storage: all ${this.tmpFree.length} temporary slots are live (value "${name}")`, "row allocation");
       this.tmpFree[s] = false;
       this.tmpSlotsUsed++;
       this.peakTmpSlots = Math.max(this.peakTmpSlots, this.tmpSlotsUsed);
-      const perGroup = g.tracksPerGroup * g.ports;
       const group = this.inGroups + Math.floor(s / perGroup);
       const k = s % perGroup;
       const track = group * g.tracksPerGroup + Math.floor(k / g.ports);

@@ -199,14 +199,14 @@ test("a shift moves the bits under the ports: the bits along a track pass port 0
 test("row capacity and port windows of the default RTM-AP", () => {
   const rtm = new ApGeometry(RTM.array).capacity();
   assert.deepEqual(rtm, {
-    dataCells: 4096,
-    tracks: 64,
+    dataCells: 8192,
+    tracks: 128,
     domains: 64,
     portWindows: [
       [0, 31],
       [32, 63],
     ],
-    groups: 2,
+    groups: 4,
     tracksPerGroup: 32,
     flags: 4,
     scratchFlags: 4,

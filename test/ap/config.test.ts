@@ -12,13 +12,13 @@ test("the shipped RTM-AP and SRAM-AP architectures load with their documented ge
   assert.equal(rtm.array.technology, "rtm");
   assert.deepEqual(
     { ...rtm.array, portPositions: [...rtm.array.portPositions] },
-    { technology: "rtm", rows: 512, tracks: 64, domains: 64, ports: 2, portPositions: [0, 32], tracksPerGroup: 32, flags: 4 },
+    { technology: "rtm", rows: 512, tracks: 128, domains: 64, ports: 2, portPositions: [0, 32], tracksPerGroup: 32, flags: 4 },
   );
   assert.equal(rtm.timing.clockMHz, 400);
   assert.equal(rtm.timing.write, 2);
   const sram = loadArch("sram-ap");
   assert.equal(sram.array.technology, "sram");
-  assert.equal(sram.array.tracks, 4096);
+  assert.equal(sram.array.tracks, 8192);
   assert.equal(sram.array.domains, 1);
   assert.equal(new ApGeometry(sram.array).canShift, false);
   // Same bits per row in both, so the same program fits both.
@@ -74,7 +74,7 @@ test("validation errors name the file, the field and the allowed range", () => {
   assert.match(errorOf(d), /timing\.write: every number needs a `source`/);
   d = base();
   d.array.tracksPerShiftGroup.value = 24;
-  assert.match(errorOf(d), /array\.tracksPerShiftGroup: must divide tracksPerRow = 64 \(got 24\)/);
+  assert.match(errorOf(d), /array\.tracksPerShiftGroup: must divide tracksPerRow = 128 \(got 24\)/);
   d = base();
   d.array.portPositions.value = [0, 64];
   assert.match(errorOf(d), /array\.portPositions: position 64 is outside the track \(allowed 0\.\.63\)/);

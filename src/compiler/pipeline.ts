@@ -1,0 +1,228 @@
+/**
+ * The compiler pipeline: QGraph + architecture -> one AP program per compute unit, plus the
+ * mapping of its positions onto rows, arrays and tiles. Passes (each switchable, see PassSwitches):
+ *
+ *   weight-folding -> interchange -> unroll -> cse -> bitwidth -> allocation -> layout -> movement
+ *   -> lowering
+ *
+ * The first six act inside `lowerUnit` (src/compiler/lower.ts), layout and movement choose the
+ * physical placement and the movement model, lowering turns program steps into AP macro-ops
+ * (src/compiler/simulate.ts `toMacroOp`). With `verify`, the verifier checks each unit's DAGs and
+ * program after lowering (and the tests always verify).
+ */
+import { loadArch, type ApArch } from "../ap/config.js";
+import { ApGeometry } from "../ap/geometry.js";
+import { RtapError } from "../errors.js";
+import type { QGraph } from "../quantize/qgraph.js";
+import { bitsFor } from "../quantize/qgraph.js";
+import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./lower.js";
+import { mapPositions, type MovementContext, type UnitMapping } from "./mapping.js";
+import type { UnitProgram } from "./program.js";
+import { rowLayout, type RowLayout } from "./rowlayout.js";
+import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
+import { buildUnits, type ComputeUnit } from "./units.js";
+import { addEvents, zeroEvents, type ApEvents } from "../ap/events.js";
+import type { FaultOptions } from "../ap/faults.js";
+
+export const PASS_NAMES: Record<keyof PassSwitches, string> = {
+  weightFolding: "weight-folding",
+  interchange: "interchange",
+  unroll: "unroll",
+  cse: "cse",
+  bitwidth: "bitwidth",
+  allocation: "allocation",
+  layout: "layout",
+  movement: "movement",
+};
+
+export function passByName(name: string): keyof PassSwitches {
+  const hit = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).find((k) => PASS_NAMES[k] === name || k === name);
+  if (!hit) throw new RtapError(`unknown compiler pass "${name}"; passes: ${Object.values(PASS_NAMES).join(", ")}`);
+  return hit;
+}
+
+export interface CompileOptions {
+  /** Architecture name (configs/arch/<name>.yaml), path, or a loaded ApArch (default rtm-ap). */
+  arch?: string | ApArch;
+  /** Passes to switch off (default: all on). */
+  disable?: readonly (keyof PassSwitches)[];
+  /** Run the verifier on every unit (default false; tests set it). */
+  verify?: boolean;
+  onProgress?: (done: number, total: number, unit: string) => void;
+}
+
+export interface CompiledUnit {
+  unit: ComputeUnit;
+  program: UnitProgram;
+  stats: UnitStats;
+  mapping: UnitMapping;
+}
+
+export interface CompiledNetwork {
+  q: QGraph;
+  arch: ApArch;
+  layout: RowLayout;
+  passes: PassSwitches;
+  units: CompiledUnit[];
+  seconds: number;
+  /** Expansion caches shared by every run of this network (filled lazily). */
+  sim?: SimContext;
+}
+
+export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNetwork {
+  const t0 = performance.now();
+  const arch = typeof opts.arch === "object" ? opts.arch : loadArch(opts.arch ?? "rtm-ap");
+  const layout = rowLayout(new ApGeometry(arch.array));
+  const passes = allPassesOn();
+  for (const p of opts.disable ?? []) passes[p] = false;
+  const units = buildUnits(q);
+  const compiled: CompiledUnit[] = [];
+  units.forEach((u, i) => {
+    const { program, stats } = lowerUnit(u, { q, layout, passes });
+    if (opts.verify) {
+      const problems = verifyProgram(program, passes.bitwidth);
+      if (problems.length) throw new RtapError(`verifier: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
+    }
+    const mapping = mapPositions(q.tensors.get(u.output)!.shape, arch, passes.layout);
+    compiled.push({ unit: u, program, stats, mapping });
+    opts.onProgress?.(i + 1, units.length, u.name);
+  });
+  return { q, arch, layout, passes, units: compiled, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Structural checks of a unit program: every value defined before use and freed exactly once,
+ * live values never share cells, every width holds the value's exact range (and equals it when
+ * bit-width inference is on).
+ */
+export function verifyProgram(p: UnitProgram, exactWidths: boolean): string[] {
+  const problems: string[] = [];
+  const live = new Set<number>();
+  const freed = new Set<number>();
+  const cellOwner = new Map<number, number>();
+  const name = (id: number): string => p.values[id]?.name ?? `#${id}`;
+  const use = (id: number, at: number): void => {
+    if (!live.has(id)) problems.push(`step ${at}: ${name(id)} used while not live`);
+  };
+  const define = (id: number, at: number): void => {
+    if (live.has(id) || freed.has(id)) {
+      if (!live.has(id)) problems.push(`step ${at}: ${name(id)} defined after being freed`);
+      return;
+    }
+    const v = p.values[id]!;
+    if (!v.cells || v.cells.length !== v.width) problems.push(`${v.name}: ${v.cells?.length ?? 0} cells for ${v.width} bits`);
+    const need = bitsFor(v.min, v.max);
+    if (v.width < need || (exactWidths && v.width !== need)) problems.push(`${v.name}: width ${v.width}, range [${v.min}, ${v.max}] needs ${need}`);
+    for (const c of v.cells ?? []) {
+      const o = cellOwner.get(c);
+      if (o !== undefined && live.has(o)) problems.push(`step ${at}: ${v.name} reuses cell ${c} of live ${name(o)}`);
+      cellOwner.set(c, id);
+    }
+    live.add(id);
+  };
+  p.steps.forEach((s, i) => {
+    switch (s.op) {
+      case "load":
+        define(s.dst, i);
+        break;
+      case "store":
+        use(s.src, i);
+        break;
+      case "addOut":
+      case "subOut":
+        use(s.a, i);
+        use(s.b, i);
+        define(s.dst, i);
+        break;
+      case "copy":
+      case "threshold":
+        use(s.src, i);
+        define(s.dst, i);
+        break;
+      case "negate":
+        use(s.src, i);
+        if (s.src !== s.dst) define(s.dst, i);
+        break;
+      case "add":
+      case "sub":
+      case "max":
+      case "mac":
+        use(s.src, i);
+        use(s.dst, i);
+        break;
+      case "set":
+        if (!live.has(s.dst)) define(s.dst, i);
+        break;
+      case "free":
+        for (const id of s.ids) {
+          if (!live.has(id)) problems.push(`step ${i}: ${name(id)} freed while not live`);
+          live.delete(id);
+          freed.add(id);
+        }
+        break;
+    }
+  });
+  if (live.size) problems.push(`values never freed: ${[...live].slice(0, 5).map(name).join(", ")}`);
+  return problems;
+}
+
+export interface RunOptions {
+  mode?: SimMode;
+  /** Compare every unit's output with these reference tensors (from runReference keepAll). */
+  reference?: Map<string, Int32Array>;
+  faults?: FaultOptions;
+  /** Count events (default true); values-only runs are several times faster (fast mode). */
+  events?: boolean;
+  onUnit?: (done: number, total: number, unit: string) => void;
+}
+
+export interface UnitRunResult {
+  unit: string;
+  events: ApEvents;
+  movement: ApEvents;
+  /** Output values that differ from the reference (when given). */
+  mismatches: number;
+}
+
+export interface RunResult {
+  output: Int32Array;
+  tensors: Map<string, Int32Array>;
+  units: UnitRunResult[];
+  events: ApEvents;
+  movement: ApEvents;
+  mismatches: number;
+}
+
+/** Executes the compiled network on `batch` images (pixels: batch*C*H*W uint8 codes). */
+export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Array, batch: number, opts: RunOptions = {}): RunResult {
+  const q = net.q;
+  const env = new Map<string, Int32Array>([[q.input, pixels instanceof Int32Array ? pixels : Int32Array.from(pixels)]]);
+  net.sim ??= makeSimContext(q, net.arch, net.layout);
+  const sim: SimContext = opts.faults ? { ...net.sim, faults: opts.faults } : net.sim;
+  const producer = new Map<string, UnitMapping>();
+  const results: UnitRunResult[] = [];
+  const events = zeroEvents(), movement = zeroEvents();
+  let mismatches = 0;
+  net.units.forEach((cu, i) => {
+    const mv: MovementContext = {
+      arch: net.arch,
+      mapping: cu.mapping,
+      producerMapping: (t) => (t === q.input ? "global" : (producer.get(t) ?? "global")),
+      local: net.passes.movement,
+    };
+    const ue: UnitEvents = simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
+    producer.set(cu.unit.output, cu.mapping);
+    let bad = 0;
+    const ref = opts.reference?.get(cu.unit.output);
+    if (ref) {
+      const got = env.get(cu.unit.output)!;
+      for (let k = 0; k < ref.length; k++) if (got[k] !== ref[k]) bad++;
+    }
+    mismatches += bad;
+    addEvents(events, ue.total);
+    addEvents(movement, ue.movement);
+    results.push({ unit: cu.unit.name, events: ue.total, movement: ue.movement, mismatches: bad });
+    opts.onUnit?.(i + 1, net.units.length, cu.unit.name);
+  });
+  return { output: env.get(q.output)!, tensors: env, units: results, events, movement, mismatches };
+}
