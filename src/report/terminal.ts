@@ -1,0 +1,131 @@
+/**
+ * Terminal forms of a ComparisonReport: TableSpecs for the CLI's table printer
+ * (`printTable(ctx, spec)` / `renderTable(ctx, spec)` in src/cli/output.ts) and plain lines, all
+ * numbers formatted with src/cli/format.ts. `reportText(ctx, r)` puts them together the way
+ * `rtap compare` / `rtap report` print them.
+ */
+import type { CliContext } from "../cli/context.js";
+import { formatCount, formatEnergy, formatPercent, formatRatio, formatSig, formatTime } from "../cli/format.js";
+import { renderTable, type TableSpec } from "../cli/output.js";
+import {
+  areaText,
+  consistencyWarnings,
+  crossbarIds,
+  entriesBySwing,
+  factorLabel,
+  headline,
+  ratioAgainst,
+  ratioWords,
+  sensitivityRange,
+} from "./derive.js";
+import type { ComparisonReport, SensitivityResult, TargetResult } from "./types.js";
+
+/**
+ * Per target: energy per inference, inferences per joule, latency, area, movement share, and the
+ * energy against each crossbar ("7.56x less"; "—" for a crossbar against itself).
+ */
+export function targetTable(r: ComparisonReport): TableSpec {
+  const xs = crossbarIds(r);
+  return {
+    head: ["target", "energy/inf", "inf/J", "latency", "area", "movement", ...xs.map((x) => `vs ${x}`)],
+    rows: r.targets.map((t) => [
+      t.target,
+      formatEnergy(t.energyJ),
+      formatCount(t.inferencesPerJ),
+      formatTime(t.latencyS),
+      areaText(t.areaMm2),
+      formatPercent(t.movementShare),
+      ...xs.map((x) => {
+        const q = ratioAgainst(t, x);
+        return q === undefined ? "—" : ratioWords(q);
+      }),
+    ]),
+    align: ["left", "right", "right", "right", "right", "right", ...xs.map(() => "right" as const)],
+  };
+}
+
+/** Per layer of one target: energy, latency, movement and each component's energy. */
+export function layerTable(t: TargetResult): TableSpec {
+  const comps = Object.keys(t.components);
+  for (const l of t.layers) for (const c of Object.keys(l.components)) if (!comps.includes(c)) comps.push(c);
+  const e = (x: number | undefined): string => (x === undefined ? "—" : formatEnergy(x));
+  return {
+    head: ["layer", "energy", "latency", "movement", ...comps],
+    rows: [
+      ...t.layers.map((l) => [l.name, e(l.energyJ), formatTime(l.latencyS), e(l.movementJ), ...comps.map((c) => e(l.components[c]))]),
+      ["total", e(t.energyJ), formatTime(t.latencyS), e(t.movementShare * t.energyJ), ...comps.map((c) => e(t.components[c]))],
+    ],
+    align: ["left", ...Array.from({ length: 3 + comps.length }, () => "right" as const)],
+  };
+}
+
+/** The compiler-pass ablation: energy, energy vs the full pipeline, latency, add cycles. */
+export function ablationTable(r: ComparisonReport): TableSpec {
+  return {
+    head: ["pass off", "energy/inf", "vs full", "latency", "add cycles"],
+    rows: r.ablation.map((a) => [
+      a.pass === "none" ? "none (full)" : a.pass,
+      formatEnergy(a.energyJ),
+      formatRatio(a.energyVsFull),
+      formatTime(a.latencyS),
+      formatCount(a.addCycles),
+    ]),
+    align: ["left", "right", "right", "right", "right"],
+  };
+}
+
+/** The tornado of one crossbar as a table, largest swing first, with the factor that alone reaches the target. */
+export function sensitivityTable(s: SensitivityResult): TableSpec {
+  const take = new Map(s.whatItTakes.map((w) => [w.parameter, w]));
+  const entries = entriesBySwing(s);
+  return {
+    head: ["parameter", "ratio at low", "ratio at high", `alone to reach ${formatRatio(s.targetRatio)}`],
+    rows: entries.map((e) => {
+      const w = take.get(e.parameter);
+      return [
+        e.parameter,
+        `${formatRatio(e.ratioAtLow)} (${factorLabel(e.lowFactor)})`,
+        `${formatRatio(e.ratioAtHigh)} (${factorLabel(e.highFactor)})`,
+        w === undefined ? "—" : w.factor === null ? "not alone" : `×${formatSig(w.factor, 3)}`,
+      ];
+    }),
+    align: ["left", "right", "right", "right"],
+  };
+}
+
+/**
+ * One line per crossbar: the base ratio and the range a single parameter moves it over, e.g.
+ * "vs crossbar-isaac: 7.56x (crossbar-isaac energy / rtm-ap energy), 4.91x–10.9x with one parameter
+ * at ×0.5–×2; widest: AP search energy per bit; 4 of 6 parameters alone reach 7.50x".
+ */
+export function sensitivityLines(r: ComparisonReport): string[] {
+  return r.sensitivity.map((s) => {
+    const range = sensitivityRange(s);
+    const e0 = s.entries[0];
+    const factors = e0 ? ` at ${factorLabel(e0.lowFactor)}–${factorLabel(e0.highFactor)}` : "";
+    return (
+      `vs ${s.crossbar}: ${formatRatio(s.baseRatio)} (${s.ratioDefinition}), ` +
+      `${formatRatio(range.min)}–${formatRatio(range.max)} with one parameter${factors}` +
+      `${range.widest !== undefined ? `; widest: ${range.widest}` : ""}; ` +
+      `${range.reachable} of ${s.whatItTakes.length} parameters alone reach ${formatRatio(s.targetRatio)}`
+    );
+  });
+}
+
+/**
+ * The whole terminal summary: headline, target table, ablation table and sensitivity lines, plus
+ * consistency warnings; with `layers`, the per-layer table of every target. No trailing newline.
+ */
+export function reportText(ctx: CliContext, r: ComparisonReport, opts: { layers?: boolean } = {}): string {
+  const parts: string[] = [];
+  const h = headline(r);
+  parts.push(`${r.model} (rtap ${r.rtapVersion})${h ? `\n${h}` : ""}`);
+  if (r.targets.length) parts.push(renderTable(ctx, targetTable(r)));
+  if (opts.layers) for (const t of r.targets) if (t.layers.length) parts.push(`${t.target} per layer:\n${renderTable(ctx, layerTable(t))}`);
+  if (r.ablation.length) parts.push(`Compiler-pass ablation (RTM-AP):\n${renderTable(ctx, ablationTable(r))}`);
+  const sens = sensitivityLines(r);
+  if (sens.length) parts.push(`Sensitivity:\n${sens.map((l) => `  ${l}`).join("\n")}`);
+  const warn = consistencyWarnings(r);
+  if (warn.length) parts.push(warn.map((w) => `warning: ${w}`).join("\n"));
+  return parts.join("\n\n");
+}
