@@ -138,7 +138,7 @@ function layerDetails(t: TargetResult): string {
     { head: "layer" },
     { head: "energy", num: true },
     { head: "latency", num: true },
-    { head: "movement", num: true },
+    { head: "activation movement", num: true },
     ...comps.map((c) => ({ head: c, num: true })),
     ...extras.map((k) => ({ head: k, num: true })),
   ];

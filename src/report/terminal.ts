@@ -50,7 +50,7 @@ export function layerTable(t: TargetResult): TableSpec {
   for (const l of t.layers) for (const c of Object.keys(l.components)) if (!comps.includes(c)) comps.push(c);
   const e = (x: number | undefined): string => (x === undefined ? "—" : formatEnergy(x));
   return {
-    head: ["layer", "energy", "latency", "movement", ...comps],
+    head: ["layer", "energy", "latency", "act. movement", ...comps],
     rows: [
       ...t.layers.map((l) => [l.name, e(l.energyJ), formatTime(l.latencyS), e(l.movementJ), ...comps.map((c) => e(l.components[c]))]),
       ["total", e(t.energyJ), formatTime(t.latencyS), e(t.movementShare * t.energyJ), ...comps.map((c) => e(t.components[c]))],
@@ -94,9 +94,10 @@ export function sensitivityTable(s: SensitivityResult): TableSpec {
 }
 
 /**
- * One line per crossbar: the base ratio and the range a single parameter moves it over, e.g.
- * "vs crossbar-isaac: 7.56x (crossbar-isaac energy / rtm-ap energy), 4.91x–10.9x with one parameter
- * at ×0.5–×2; widest: AP search energy per bit; 4 of 6 parameters alone reach 7.50x".
+ * One line per crossbar: the ratio's definition and base value, then the range a single parameter
+ * moves it over, e.g. "crossbar-isaac energy / rtm-ap energy (higher = RTM-AP better) = 7.56x;
+ * 5.36x–11.0x with one parameter at ×0.5–×2, widest: wire energy per bit per mm (both); 6 of 6
+ * parameters alone reach 7.50x".
  */
 export function sensitivityLines(r: ComparisonReport): string[] {
   return r.sensitivity.map((s) => {
@@ -104,9 +105,9 @@ export function sensitivityLines(r: ComparisonReport): string[] {
     const e0 = s.entries[0];
     const factors = e0 ? ` at ${factorLabel(e0.lowFactor)}–${factorLabel(e0.highFactor)}` : "";
     return (
-      `vs ${s.crossbar}: ${formatRatio(s.baseRatio)} (${s.ratioDefinition}), ` +
+      `${s.ratioDefinition} = ${formatRatio(s.baseRatio)}; ` +
       `${formatRatio(range.min)}–${formatRatio(range.max)} with one parameter${factors}` +
-      `${range.widest !== undefined ? `; widest: ${range.widest}` : ""}; ` +
+      `${range.widest !== undefined ? `, widest: ${range.widest}` : ""}; ` +
       `${range.reachable} of ${s.whatItTakes.length} parameters alone reach ${formatRatio(s.targetRatio)}`
     );
   });
