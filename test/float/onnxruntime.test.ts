@@ -25,7 +25,7 @@ import { ortRun, relativeError } from "./ort.js";
 
 const TOLERANCE = 1e-4;
 const TIE_WINDOW = 1e-5;
-const IMAGES = 128;
+const IMAGES = 100;
 
 /** A value our run rounded that sat near a .5 tie, and the code the other rounding would give. */
 interface NearTie {

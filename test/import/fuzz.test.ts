@@ -126,7 +126,7 @@ describe("fuzzing import + quantization of mutated ONNX bytes", () => {
     assert.ok(stage.decode > 0 && stage.import > 0);
   });
 
-  const STRUCTURED = 250;
+  const STRUCTURED = 200;
   const ATTRS = ["kernel_shape", "strides", "pads", "dilations", "group", "axis", "auto_pad", "ceil_mode", "count_include_pad", "transA", "transB", "to", "axes", "epsilon", "alpha", "allowzero", "storage_order"];
 
   /** One random well-formed edit: operator, attribute, initializer dims or type, or a node input. */
