@@ -15,9 +15,12 @@
 import { RtapError } from "../errors.js";
 import type { QGraph, QTensor } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
-import { DagBuilder, OP_ADD, OP_SUB, idSchedule, type ExprDag } from "./cse/dag.js";
+import { DagBuilder, OP_ADD as DAG_ADD, OP_SUB as DAG_SUB, idSchedule, type ExprDag } from "./cse/dag.js";
 import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
-import { ProgramBuilder, type LoadSource, type UnitProgram } from "./program.js";
+import {
+  OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, REGION_IN, REGION_TMP, UnitProgram,
+  VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource,
+} from "./program.js";
 import { RowAllocator, type InSlot, type RowLayout } from "./rowlayout.js";
 import type { ComputeUnit, ConvTerm, ConvUnit } from "./units.js";
 
@@ -66,7 +69,7 @@ const FULL_WIDTH = 31;
 
 /** The lowering of one unit: its program and statistics. */
 export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
-  const b = new ProgramBuilder(u.name);
+  const b = new UnitProgram(u.name);
   const alloc = new RowAllocator(ctx.layout);
   const stats: UnitStats = {
     unit: u.name, kind: u.kind, matrices: [], addsNaive: 0, addsCompiled: 0, cyclesNaive: 0, cyclesCompiled: 0,
@@ -88,10 +91,10 @@ export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitPro
   stats.peakTmpSlots = alloc.peakTmpSlots;
   stats.peakTmpBits = alloc.peakTmpBits;
   stats.peakInBits = alloc.peakInBits;
-  const program = b.build();
-  program.peakTmpBits = alloc.peakTmpBits;
-  program.peakInBits = alloc.peakInBits;
-  return { program, stats };
+  b.peakTmpBits = alloc.peakTmpBits;
+  b.peakTmpSlots = alloc.peakTmpSlots;
+  b.peakInBits = alloc.peakInBits;
+  return { program: b.finish(), stats };
 }
 
 interface Operand {
@@ -105,7 +108,7 @@ class Lowerer {
   constructor(
     private readonly u: ComputeUnit,
     private readonly ctx: LowerContext,
-    private readonly b: ProgramBuilder,
+    private readonly b: UnitProgram,
     private readonly alloc: RowAllocator,
     private readonly stats: UnitStats,
   ) {
@@ -122,49 +125,46 @@ class Lowerer {
 
   // ---------------------------------------------------------------- value helpers
 
-  private tmp(name: string, min: number, max: number, avoidGroup = -1): number {
+  /** A TMP value of the exact width of [min, max] (or the full width with bit-width inference off). */
+  private tmp(kind: number, tag: number, tag2: number, min: number, max: number, avoidGroup = -1): number {
     const exact = bitsFor(min, max);
     const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
-    if (width > FULL_WIDTH) throw new RtapError(`value "${name}" needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
-    const id = this.b.value(name, width, min < 0, "tmp", min, max);
-    this.b.values[id]!.cells = this.alloc.allocTmp(width, name, avoidGroup);
-    return id;
+    if (width > FULL_WIDTH) throw new RtapError(`a value needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
+    const t = this.alloc.allocTmp(width, `a ${width}-bit value`, avoidGroup);
+    return this.b.addValue(width, min < 0, REGION_TMP, kind, tag, tag2, min, max, t.cell0, t.slot);
   }
 
   private groupOf(id: number): number {
-    return this.alloc.groupOf(this.b.values[id]!.cells![0]!);
+    return this.alloc.groupOf(this.b.cell0[id]!);
   }
 
   private freeTmp(id: number): void {
-    const v = this.b.values[id]!;
-    if (v.region !== "tmp" || !v.cells) return;
-    this.alloc.freeTmp(v.cells);
-    this.b.free(id);
+    if (this.b.region[id] !== REGION_TMP) return;
+    this.alloc.freeTmp(this.b.reg[id]!, this.b.width[id]!);
+    this.b.free([id]);
   }
 
-  private loadIn(name: string, src: LoadSource, width: number, min: number, max: number, signed: boolean): Operand {
+  private loadIn(tag: number, tag2: number, src: LoadSource, width: number, min: number, max: number, signed: boolean): Operand {
     const slot = this.alloc.allocIn();
-    const id = this.b.value(name, width, signed, "in", min, max);
-    this.b.values[id]!.cells = slot.cells;
-    this.b.push({ op: "load", dst: id, src });
+    const id = this.b.addValue(width, signed, REGION_IN, VK_IN, tag, tag2, min, max, slot.cell0, this.ctx.layout.tmpSlots + slot.index);
+    this.b.load(id, src);
     return { id, slot };
   }
 
   /** A stored value loaded into a TMP slot (identity shortcut codes, add-unit operands). */
-  private loadTmp(name: string, src: LoadSource, t: QTensor, c: number): number {
+  private loadTmp(channel: number, src: LoadSource, t: QTensor, c: number): number {
     const lo = Math.min(t.minPerChannel[c]!, src.pad), hi = Math.max(t.maxPerChannel[c]!, src.pad);
-    const id = this.tmp(name, lo, hi);
-    this.b.push({ op: "load", dst: id, src });
+    const id = this.tmp(VK_LOADTMP, channel, 0, lo, hi);
+    this.b.load(id, src);
     return id;
   }
 
-  /** Copies an IN operand into a TMP slot (when two IN operands are not in lockstep). */
-  private stage(o: Operand): Operand {
-    const v = this.b.values[o.id]!;
-    const id = this.tmp(`${v.name}'`, v.min, v.max);
-    this.b.push({ op: "copy", dst: id, src: o.id, shift: 0 });
+  /** Copies a value into a fresh TMP slot (lockstep staging, or before an op that needs TMP). */
+  private stage(id: number, avoidGroup = -1): number {
+    const c = this.tmp(VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, avoidGroup);
+    this.b.step(OP_COPY, c, id, -1, 0);
     this.stats.stagingCopies++;
-    return { id };
+    return c;
   }
 
   // ---------------------------------------------------------------- conv units
@@ -208,7 +208,7 @@ class Lowerer {
         let storedId: number | undefined;
         if (u.stored) {
           const st = this.tensor(u.stored.tensor);
-          storedId = this.loadTmp(`${u.stored.tensor}[${o}]`, { tensor: u.stored.tensor, channel: o, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, st, o);
+          storedId = this.loadTmp(o, { tensor: u.stored.tensor, channel: o, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, st, o);
           parts.push({ id: storedId, mul: u.stored.mul[o]!, sign: 1 });
         }
         this.combineAndStore(u, o, parts.filter((p) => p.mul !== 0 && p.sign !== 0), preT);
@@ -229,15 +229,15 @@ class Lowerer {
             if (needAcc[ti]) {
               const cur = accs[ti]![o - o0];
               if (cur === undefined) {
-                const acc = this.tmp(`acc${ti}[${o}]`, convOut.minPerChannel[o]!, convOut.maxPerChannel[o]!);
-                if (sign === 0) this.b.push({ op: "set", dst: acc, k: 0 });
+                const acc = this.tmp(VK_ACC, o, ti, convOut.minPerChannel[o]!, convOut.maxPerChannel[o]!);
+                if (sign === 0) this.b.step(OP_SET, acc, -1, -1, 0);
                 else {
-                  this.b.push({ op: "copy", dst: acc, src: id, shift: 0 });
-                  if (sign < 0) this.b.push({ op: "negate", dst: acc, src: acc });
+                  this.b.step(OP_COPY, acc, id, -1, 0);
+                  if (sign < 0) this.b.step(OP_NEGATE, acc, acc, -1, 0);
                 }
                 accs[ti]![o - o0] = acc;
               } else if (sign !== 0) {
-                this.b.push({ op: sign > 0 ? "add" : "sub", dst: cur, src: id, shift: 0 });
+                this.b.step(sign > 0 ? OP_ADD : OP_SUB, cur, id, -1, 0);
               }
               if (isLast && lastSlice) finalize(o, accs[ti]![o - o0]!, 1);
               if (isLast && lastSlice) this.freeTmp(accs[ti]![o - o0]!);
@@ -245,8 +245,8 @@ class Lowerer {
             }
             // No accumulation: this is the last term's only slice.
             if (sign === 0) {
-              const z = this.tmp(`zero[${o}]`, 0, 0);
-              this.b.push({ op: "set", dst: z, k: 0 });
+              const z = this.tmp(VK_CONST, o, 0, 0, 0);
+              this.b.step(OP_SET, z, -1, -1, 0);
               finalize(o, z, 1);
               this.freeTmp(z);
               return;
@@ -255,9 +255,7 @@ class Lowerer {
             let staged: number | undefined;
             if (!isTmp) {
               // an input code as the whole sum: bring it into a TMP slot first
-              const v = this.b.values[id]!;
-              staged = this.tmp(`${v.name}'`, v.min, v.max);
-              this.b.push({ op: "copy", dst: staged, src: id, shift: 0 });
+              staged = this.stage(id);
               src = staged;
             }
             finalize(o, src, sign);
@@ -321,7 +319,7 @@ class Lowerer {
       const hi = padded ? Math.max(0, inT.maxPerChannel[c]!) : inT.maxPerChannel[c]!;
       colMin[j] = lo;
       colMax[j] = hi;
-      loaded[j] = this.loadIn(`${conv.input}[${c}](${ky},${kx})`, { tensor: conv.input, channel: c, sy: conv.stride[0], sx: conv.stride[1], dy: ky - conv.pads[0], dx: kx - conv.pads[1], pad: 0 }, plan.inWidth, lo, hi, plan.inSigned);
+      loaded[j] = this.loadIn(c, k, { tensor: conv.input, channel: c, sy: conv.stride[0], sx: conv.stride[1], dy: ky - conv.pads[0], dx: kx - conv.pads[1], pad: 0 }, plan.inWidth, lo, hi, plan.inSigned);
     }
     for (let j = 0; j < J; j++) leaves[j] = loaded[j]!;
     // The block's ternary matrix (rows o0..o1-1, columns of this slice).
@@ -342,10 +340,8 @@ class Lowerer {
       this.stats.cyclesCompiled += compiled.cycles;
       this.emitDag(dag, schedule, leaves, o0, onOutput);
     }
-    for (let j = 0; j < J; j++) {
-      this.b.free(leaves[j]!.id);
-      this.alloc.freeIn(plan.inWidth);
-    }
+    this.b.free(leaves.map((l) => l.id));
+    for (let j = 0; j < J; j++) this.alloc.freeIn(plan.inWidth);
   }
 
   /** The reduction DAG of a block: CSE, trees only (CSE off), or chains (unrolling off). */
@@ -389,11 +385,11 @@ class Lowerer {
       let bb = this.operandOf(dag.rhs[node]!, dag, leaves, ids);
       let staged: number | undefined;
       if (a.slot && bb.slot && !RowAllocator.lockstep(a.slot, bb.slot)) {
-        bb = this.stage(bb);
-        staged = bb.id;
+        staged = this.stage(bb.id);
+        bb = { id: staged };
       }
-      const dst = this.tmp(`n${node}`, dag.min[node]!, dag.max[node]!);
-      this.b.push({ op: dag.op[node] === OP_ADD ? "addOut" : "subOut", dst, a: a.id, b: bb.id });
+      const dst = this.tmp(VK_NODE, node, 0, dag.min[node]!, dag.max[node]!);
+      this.b.step(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, a.id, bb.id, 0);
       ids[node] = dst;
       if (staged !== undefined) this.freeTmp(staged);
       for (const operand of new Set([dag.lhs[node]!, dag.rhs[node]!])) {
@@ -415,20 +411,20 @@ class Lowerer {
     for (let r = 0; r < matrix.rows; r++) {
       let lo = 0, hi = 0;
       for (let j = 0; j < matrix.cols; j++) {
-        const v = this.b.values[leaves[j]!.id]!;
-        const lim = Math.max(Math.abs(v.min), Math.abs(v.max));
+        const id = leaves[j]!.id;
+        const lim = Math.max(Math.abs(this.b.min[id]!), Math.abs(this.b.max[id]!));
         lo -= lim;
         hi += lim;
       }
-      const acc = this.tmp(`mac[${o0 + r}]`, lo, hi);
-      this.b.push({ op: "set", dst: acc, k: 0 });
+      const acc = this.tmp(VK_MAC, o0 + r, 0, lo, hi);
+      this.b.step(OP_SET, acc, -1, -1, 0);
       for (let j = 0; j < matrix.cols; j++) {
         const w = matrix.data[r * matrix.cols + j]!;
-        this.b.push({ op: "mac", dst: acc, src: leaves[j]!.id, weight: w });
+        this.b.step(OP_MAC, acc, leaves[j]!.id, -1, w);
         this.stats.addsNaive += 1;
         this.stats.addsCompiled += 1;
-        this.stats.cyclesNaive += this.b.values[acc]!.width;
-        this.stats.cyclesCompiled += 2 * this.b.values[acc]!.width;
+        this.stats.cyclesNaive += this.b.width[acc]!;
+        this.stats.cyclesCompiled += 2 * this.b.width[acc]!;
       }
       onOutput(o0 + r, acc, 1, true);
       this.freeTmp(acc);
@@ -441,25 +437,22 @@ class Lowerer {
     let v: number;
     let ownV = false;
     if (parts.length === 0) {
-      v = this.tmp(`v[${o}]`, 0, 0);
-      this.b.push({ op: "set", dst: v, k: 0 });
+      v = this.tmp(VK_CONST, o, 0, 0, 0);
+      this.b.step(OP_SET, v, -1, -1, 0);
       ownV = true;
     } else if (parts.length === 1 && parts[0]!.mul * parts[0]!.sign === 1) {
       v = parts[0]!.id;
     } else {
       // v goes to another shift group than the first part, and a part read shifted from v's own
       // group is staged to another group first (shifted operands in one group are misaligned).
-      v = this.tmp(`v[${o}]`, lo, hi, this.groupOf(parts[0]!.id));
+      v = this.tmp(VK_COMB, o, 0, lo, hi, this.groupOf(parts[0]!.id));
       ownV = true;
       const staged: number[] = [];
       const vGroup = this.groupOf(v);
       const partIds = parts.map((p) => {
         const shifted = csd(Math.abs(p.mul)).some((d) => d.shift > 0);
         if (vGroup < 0 || !shifted || this.groupOf(p.id) !== vGroup) return p.id;
-        const src = this.b.values[p.id]!;
-        const c = this.tmp(`${src.name}'`, src.min, src.max, vGroup);
-        this.b.push({ op: "copy", dst: c, src: p.id, shift: 0 });
-        this.stats.stagingCopies++;
+        const c = this.stage(p.id, vGroup);
         staged.push(c);
         return c;
       });
@@ -470,31 +463,30 @@ class Lowerer {
       const first = digits.findIndex((d) => d.sign > 0);
       const start = first >= 0 ? first : 0;
       const d0 = digits[start]!;
-      this.b.push({ op: "copy", dst: v, src: d0.id, shift: d0.shift });
+      this.b.step(OP_COPY, v, d0.id, -1, d0.shift);
       digits.forEach((d, i) => {
         if (i === start) return;
         const sign = first >= 0 ? d.sign : -d.sign;
-        this.b.push({ op: sign > 0 ? "add" : "sub", dst: v, src: d.id, shift: d.shift });
+        this.b.step(sign > 0 ? OP_ADD : OP_SUB, v, d.id, -1, d.shift);
       });
-      if (first < 0) this.b.push({ op: "negate", dst: v, src: v });
+      if (first < 0) this.b.step(OP_NEGATE, v, v, -1, 0);
       for (const c of staged) this.freeTmp(c);
     }
     const outT = this.tensor(u.output);
     if (u.requant) {
       const L = (1 << u.requant.bits) - 1;
-      const code = this.tmp(`${u.output}[${o}]`, outT.minPerChannel[o]!, outT.maxPerChannel[o]!);
-      const vv = this.b.values[v]!;
-      const thresholds = Array.from(u.requant.thresholds.subarray(o * L, (o + 1) * L));
-      if (vv.min === vv.max) {
+      const code = this.tmp(VK_CODE, o, 0, outT.minPerChannel[o]!, outT.maxPerChannel[o]!);
+      const thresholds = u.requant.thresholds.slice(o * L, (o + 1) * L);
+      if (this.b.min[v] === this.b.max[v]) {
         // constant input (all-zero channel): the code is a constant
         let k = 0;
-        for (const t of thresholds) if (vv.min >= t) k++;
-        this.b.push({ op: "set", dst: code, k });
-      } else this.b.push({ op: "threshold", dst: code, src: v, thresholds });
-      this.b.push({ op: "store", src: code, tensor: u.output, channel: o });
+        for (const t of thresholds) if (this.b.min[v]! >= t) k++;
+        this.b.step(OP_SET, code, -1, -1, k);
+      } else this.b.threshold(code, v, thresholds);
+      this.b.store(code, u.output, o);
       this.freeTmp(code);
     } else {
-      this.b.push({ op: "store", src: v, tensor: u.output, channel: o });
+      this.b.store(v, u.output, o);
     }
     if (ownV) this.freeTmp(v);
   }
@@ -505,7 +497,7 @@ class Lowerer {
     const preT = this.tensor(u.preRequant);
     const C = preT.shape[0];
     for (let c = 0; c < C; c++) {
-      const ids = u.inputs.map((inp, i) => this.loadTmp(`${inp.tensor}[${c}]#${i}`, { tensor: inp.tensor, channel: c, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, this.tensor(inp.tensor), c));
+      const ids = u.inputs.map((inp) => this.loadTmp(c, { tensor: inp.tensor, channel: c, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, this.tensor(inp.tensor), c));
       this.combineAndStore(u, c, u.inputs.map((inp, i) => ({ id: ids[i]!, mul: inp.mul[c]!, sign: 1 })).filter((p) => p.mul !== 0), preT);
       ids.forEach((id) => this.freeTmp(id));
     }
@@ -535,14 +527,14 @@ class Lowerer {
       const taps: Operand[] = [];
       for (let k = 0; k < K; k++) {
         const ky = Math.floor(k / KW), kx = k % KW;
-        taps.push(this.loadIn(`${u.input}[${c}](${ky},${kx})`, { tensor: u.input, channel: c, sy: op.stride[0], sx: op.stride[1], dy: ky - op.pads[0], dx: kx - op.pads[1], pad }, inW, tlo, thi, lo < 0));
+        taps.push(this.loadIn(c, k, { tensor: u.input, channel: c, sy: op.stride[0], sx: op.stride[1], dy: ky - op.pads[0], dx: kx - op.pads[1], pad }, inW, tlo, thi, lo < 0));
       }
       if (isMax) {
         // max needs operands of one width and signedness: the result takes the taps' format
-        const v = this.tmp(`${u.output}[${c}]`, Math.min(lo, pad), Math.max(hi, pad));
-        this.b.push({ op: "copy", dst: v, src: taps[0]!.id, shift: 0 });
-        for (let k = 1; k < K; k++) this.b.push({ op: "max", dst: v, src: taps[k]!.id });
-        this.b.push({ op: "store", src: v, tensor: u.output, channel: c });
+        const v = this.tmp(VK_CODE, c, 0, Math.min(lo, pad), Math.max(hi, pad));
+        this.b.step(OP_COPY, v, taps[0]!.id, -1, 0);
+        for (let k = 1; k < K; k++) this.b.step(OP_MAX, v, taps[k]!.id, -1, 0);
+        this.b.store(v, u.output, c);
         this.freeTmp(v);
       } else {
         // balanced tree, narrow first
@@ -553,20 +545,17 @@ class Lowerer {
           let src = id;
           let own = false;
           if (!isTmp || sign < 0) {
-            const v = this.b.values[id]!;
-            src = this.tmp(`${v.name}'`, outT.minPerChannel[c]!, outT.maxPerChannel[c]!);
+            src = this.tmp(VK_STAGED, c, 0, outT.minPerChannel[c]!, outT.maxPerChannel[c]!);
             own = true;
-            this.b.push({ op: "copy", dst: src, src: id, shift: 0 });
-            if (sign < 0) this.b.push({ op: "negate", dst: src, src });
+            this.b.step(OP_COPY, src, id, -1, 0);
+            if (sign < 0) this.b.step(OP_NEGATE, src, src, -1, 0);
           }
-          this.b.push({ op: "store", src, tensor: u.output, channel: o });
+          this.b.store(src, u.output, o);
           if (own) this.freeTmp(src);
         });
       }
-      for (const t of taps) {
-        this.b.free(t.id);
-        this.alloc.freeIn(inW);
-      }
+      this.b.free(taps.map((t) => t.id));
+      for (let k = 0; k < K; k++) this.alloc.freeIn(inW);
     }
   }
 }
@@ -598,7 +587,7 @@ function naiveChain(matrix: { rows: number; cols: number; data: Int8Array }, ran
         s1 = w;
         continue;
       }
-      cur = b.push(w * s1 > 0 ? OP_ADD : OP_SUB, cur, j);
+      cur = b.push(w * s1 > 0 ? DAG_ADD : DAG_SUB, cur, j);
       additions++;
       cycles += b.width(cur);
     }

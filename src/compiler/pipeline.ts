@@ -17,7 +17,7 @@ import type { QGraph } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
 import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./mapping.js";
-import type { UnitProgram } from "./program.js";
+import { OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD, type UnitProgram } from "./program.js";
 import { rowLayout, type RowLayout } from "./rowlayout.js";
 import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
 import { buildUnits, type ComputeUnit } from "./units.js";
@@ -80,7 +80,7 @@ export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNe
   units.forEach((u, i) => {
     const { program, stats } = lowerUnit(u, { q, layout, passes });
     if (opts.verify) {
-      const problems = verifyProgram(program, passes.bitwidth);
+      const problems = verifyProgram(program, passes.bitwidth, layout.geom.cells);
       if (problems.length) throw new RtapError(`verifier: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
     }
     const mapping = mapPositions(q.tensors.get(u.output)!.shape, arch, passes.layout);
@@ -93,76 +93,80 @@ export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNe
 /**
  * Structural checks of a unit program: every value defined before use and freed exactly once,
  * live values never share cells, every width holds the value's exact range (and equals it when
- * bit-width inference is on).
+ * bit-width inference is on), cells stay inside the row.
  */
-export function verifyProgram(p: UnitProgram, exactWidths: boolean): string[] {
+export function verifyProgram(p: UnitProgram, exactWidths: boolean, cellsPerRow = Infinity): string[] {
   const problems: string[] = [];
-  const live = new Set<number>();
-  const freed = new Set<number>();
+  const live = new Uint8Array(p.nValues);
+  const freed = new Uint8Array(p.nValues);
   const cellOwner = new Map<number, number>();
-  const name = (id: number): string => p.values[id]?.name ?? `#${id}`;
   const use = (id: number, at: number): void => {
-    if (!live.has(id)) problems.push(`step ${at}: ${name(id)} used while not live`);
+    if (!live[id]) problems.push(`step ${at}: ${p.name(id)} used while not live`);
   };
   const define = (id: number, at: number): void => {
-    if (live.has(id) || freed.has(id)) {
-      if (!live.has(id)) problems.push(`step ${at}: ${name(id)} defined after being freed`);
+    if (live[id]) return;
+    if (freed[id]) {
+      problems.push(`step ${at}: ${p.name(id)} defined after being freed`);
       return;
     }
-    const v = p.values[id]!;
-    if (!v.cells || v.cells.length !== v.width) problems.push(`${v.name}: ${v.cells?.length ?? 0} cells for ${v.width} bits`);
-    const need = bitsFor(v.min, v.max);
-    if (v.width < need || (exactWidths && v.width !== need)) problems.push(`${v.name}: width ${v.width}, range [${v.min}, ${v.max}] needs ${need}`);
-    for (const c of v.cells ?? []) {
+    const need = bitsFor(p.min[id]!, p.max[id]!);
+    const w = p.width[id]!;
+    if (w < need || (exactWidths && w !== need)) problems.push(`${p.name(id)}: width ${w}, range [${p.min[id]}, ${p.max[id]}] needs ${need}`);
+    const c0 = p.cell0[id]!;
+    if (c0 < 0 || c0 + w > cellsPerRow) problems.push(`${p.name(id)}: cells ${c0}..${c0 + w - 1} outside the row`);
+    for (let c = c0; c < c0 + w; c++) {
       const o = cellOwner.get(c);
-      if (o !== undefined && live.has(o)) problems.push(`step ${at}: ${v.name} reuses cell ${c} of live ${name(o)}`);
+      if (o !== undefined && live[o]) problems.push(`step ${at}: ${p.name(id)} reuses cell ${c} of live ${p.name(o)}`);
       cellOwner.set(c, id);
     }
-    live.add(id);
+    live[id] = 1;
   };
-  p.steps.forEach((s, i) => {
-    switch (s.op) {
-      case "load":
-        define(s.dst, i);
+  for (let i = 0; i < p.nSteps && problems.length < 20; i++) {
+    const d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!;
+    switch (p.op[i]) {
+      case OP_LOAD:
+        define(d, i);
         break;
-      case "store":
-        use(s.src, i);
+      case OP_STORE:
+        use(a, i);
         break;
-      case "addOut":
-      case "subOut":
-        use(s.a, i);
-        use(s.b, i);
-        define(s.dst, i);
+      case OP_ADDOUT:
+      case OP_SUBOUT:
+        use(a, i);
+        use(b, i);
+        define(d, i);
         break;
-      case "copy":
-      case "threshold":
-        use(s.src, i);
-        define(s.dst, i);
+      case OP_COPY:
+      case OP_THRESHOLD:
+        use(a, i);
+        define(d, i);
         break;
-      case "negate":
-        use(s.src, i);
-        if (s.src !== s.dst) define(s.dst, i);
+      case OP_NEGATE:
+        use(a, i);
+        if (a !== d) define(d, i);
         break;
-      case "add":
-      case "sub":
-      case "max":
-      case "mac":
-        use(s.src, i);
-        use(s.dst, i);
+      case OP_ADD:
+      case OP_SUB:
+      case OP_MAX:
+      case OP_MAC:
+        use(a, i);
+        use(d, i);
         break;
-      case "set":
-        if (!live.has(s.dst)) define(s.dst, i);
+      case OP_SET:
+        define(d, i);
         break;
-      case "free":
-        for (const id of s.ids) {
-          if (!live.has(id)) problems.push(`step ${i}: ${name(id)} freed while not live`);
-          live.delete(id);
-          freed.add(id);
+      case OP_FREE:
+        for (const id of p.freed(i)) {
+          if (!live[id]) problems.push(`step ${i}: ${p.name(id)} freed while not live`);
+          live[id] = 0;
+          freed[id] = 1;
         }
         break;
     }
-  });
-  if (live.size) problems.push(`values never freed: ${[...live].slice(0, 5).map(name).join(", ")}`);
+  }
+  const leftover: string[] = [];
+  for (let id = 0; id < p.nValues && leftover.length < 5; id++) if (live[id]) leftover.push(p.name(id));
+  if (leftover.length) problems.push(`values never freed: ${leftover.join(", ")}`);
   return problems;
 }
 

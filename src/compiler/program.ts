@@ -1,31 +1,54 @@
 /**
  * The AP program of one compute unit: a serial stream of steps that every active row executes
- * (SIMD over output positions), on values that live in the row.
+ * (SIMD over output positions), on values that live in the row. Stored in typed arrays (a
+ * ResNet-18 compiles to ~10^7 steps), with readable names generated on demand.
  *
- * Values are abstract until allocation gives them cells: `id`, width, signedness, and the region
- * they live in ("in" = the receptive-field buffer filled by loads; "tmp" = temporaries,
- * accumulators and codes). Steps mirror the AP macro-ops (src/ap/macro.ts) plus the movement
- * steps `load` (buffer -> row) and `store` (row -> buffer).
+ * Values: width, signedness, region ("in" = receptive-field codes filled by loads, "tmp" =
+ * temporaries, accumulators and codes), exact bounds, and — after allocation — the first of its
+ * contiguous cells and its register (TMP slot index, or an IN position), which the word-level
+ * simulator uses as its storage index. Steps mirror the AP macro-ops (src/ap/macro.ts) plus the
+ * movement steps `load` (buffer -> row) and `store` (row -> buffer), and `free`.
  */
 
-export interface PValue {
-  id: number;
-  name: string;
-  width: number;
-  signed: boolean;
-  region: "in" | "tmp";
-  /** Exact value bounds (from range inference), for verification. */
-  min: number;
-  max: number;
-  /** Cells in the row, set by allocation. */
-  cells?: number[];
-}
+export const OP_LOAD = 1;
+export const OP_STORE = 2;
+export const OP_ADDOUT = 3;
+export const OP_SUBOUT = 4;
+export const OP_ADD = 5;
+export const OP_SUB = 6;
+export const OP_COPY = 7;
+export const OP_NEGATE = 8;
+export const OP_THRESHOLD = 9;
+export const OP_SET = 10;
+export const OP_MAX = 11;
+/** Weight folding off: dst += weight * src, the weight stored in the row (predicated add and subtract). */
+export const OP_MAC = 12;
+export const OP_FREE = 13;
 
-/** Where a loaded value comes from: tensor channel at an input position offset, or a constant 0 (padding). */
+export const OP_NAMES: Record<number, string> = {
+  [OP_LOAD]: "load", [OP_STORE]: "store", [OP_ADDOUT]: "addOut", [OP_SUBOUT]: "subOut", [OP_ADD]: "add", [OP_SUB]: "sub",
+  [OP_COPY]: "copy", [OP_NEGATE]: "negate", [OP_THRESHOLD]: "threshold", [OP_SET]: "set", [OP_MAX]: "max", [OP_MAC]: "mac", [OP_FREE]: "free",
+};
+
+export const REGION_IN = 0;
+export const REGION_TMP = 1;
+
+/** What a value is, for names: a loaded code, a DAG node, an accumulator, a combination... */
+export const VK_IN = 0;
+export const VK_NODE = 1;
+export const VK_ACC = 2;
+export const VK_COMB = 3;
+export const VK_CODE = 4;
+export const VK_STAGED = 5;
+export const VK_CONST = 6;
+export const VK_LOADTMP = 7;
+export const VK_MAC = 8;
+
+/** Where a loaded value comes from: tensor channel at a position offset (outside the tensor: `pad`). */
 export interface LoadSource {
   tensor: string;
   channel: number;
-  /** Input-position mapping: iy = oy*sy + dy, ix = ox*sx + dx (outside the tensor: the value `pad`). */
+  /** iy = oy*sy + dy, ix = ox*sx + dx */
   sy: number;
   sx: number;
   dy: number;
@@ -33,100 +56,256 @@ export interface LoadSource {
   pad: number;
 }
 
-export type PStep =
-  | { op: "load"; dst: number; src: LoadSource }
-  | { op: "store"; src: number; tensor: string; channel: number }
-  | { op: "addOut" | "subOut"; dst: number; a: number; b: number }
-  | { op: "add" | "sub"; dst: number; src: number; shift: number }
-  | { op: "copy"; dst: number; src: number; shift: number }
-  | { op: "negate"; dst: number; src: number }
-  | { op: "threshold"; dst: number; src: number; thresholds: number[] }
-  | { op: "set"; dst: number; k: number }
-  | { op: "max"; dst: number; src: number }
-  /** Weight folding off: dst += weight * src with the weight stored in the row (a predicated add and a predicated subtract). */
-  | { op: "mac"; dst: number; src: number; weight: number }
-  | { op: "free"; ids: number[] };
-
-export interface UnitProgram {
-  unit: string;
-  values: PValue[];
-  steps: PStep[];
-  /** Peak live tmp bits under the step order (after allocation: the cells actually used). */
-  peakTmpBits: number;
-  peakInBits: number;
+class Grow {
+  static i32(a: Int32Array, n: number): Int32Array {
+    if (n <= a.length) return a;
+    const b = new Int32Array(Math.max(n, a.length * 2));
+    b.set(a);
+    return b;
+  }
+  static u8(a: Uint8Array, n: number): Uint8Array {
+    if (n <= a.length) return a;
+    const b = new Uint8Array(Math.max(n, a.length * 2));
+    b.set(a);
+    return b;
+  }
+  static f64(a: Float64Array, n: number): Float64Array {
+    if (n <= a.length) return a;
+    const b = new Float64Array(Math.max(n, a.length * 2));
+    b.set(a);
+    return b;
+  }
 }
 
-export class ProgramBuilder {
-  readonly values: PValue[] = [];
-  readonly steps: PStep[] = [];
+export class UnitProgram {
+  readonly unit: string;
+  // values
+  nValues = 0;
+  width: Uint8Array = new Uint8Array(256);
+  signed: Uint8Array = new Uint8Array(256);
+  region: Uint8Array = new Uint8Array(256);
+  kind: Uint8Array = new Uint8Array(256);
+  /** kind-specific index for the name: node id, channel, ... */
+  tag: Int32Array = new Int32Array(256);
+  tag2: Int32Array = new Int32Array(256);
+  min: Float64Array = new Float64Array(256);
+  max: Float64Array = new Float64Array(256);
+  cell0: Int32Array = new Int32Array(256);
+  reg: Int32Array = new Int32Array(256);
+  // steps
+  nSteps = 0;
+  op: Uint8Array = new Uint8Array(1024);
+  dst: Int32Array = new Int32Array(1024);
+  a: Int32Array = new Int32Array(1024);
+  b: Int32Array = new Int32Array(1024);
+  /** shift (add/sub/copy), constant (set), weight (mac), table index (load: loads[], threshold: thresholds[]), free: offset into freeList */
+  imm: Int32Array = new Int32Array(1024);
+  loads: LoadSource[] = [];
+  thresholds: Int32Array[] = [];
+  freeList: Int32Array = new Int32Array(1024);
+  nFree = 0;
+  /** Tensor names of stores are in `storeTensor`, channel in b. */
+  storeTensor: string[] = [];
+  /** Peak live bits / slots (set by lowering). */
+  peakTmpBits = 0;
+  peakTmpSlots = 0;
+  peakInBits = 0;
+  /** Tensor that load sources and names refer to. */
+  tensorNames: string[] = [];
 
-  constructor(readonly unit: string) {}
+  constructor(unit: string) {
+    this.unit = unit;
+  }
 
-  value(name: string, width: number, signed: boolean, region: PValue["region"], min: number, max: number): number {
-    const id = this.values.length;
-    this.values.push({ id, name, width, signed, region, min, max });
+  addValue(width: number, signed: boolean, region: number, kind: number, tag: number, tag2: number, min: number, max: number, cell0: number, reg: number): number {
+    const id = this.nValues++;
+    if (id >= this.width.length) {
+      const n = id + 1;
+      this.width = Grow.u8(this.width, n);
+      this.signed = Grow.u8(this.signed, n);
+      this.region = Grow.u8(this.region, n);
+      this.kind = Grow.u8(this.kind, n);
+      this.tag = Grow.i32(this.tag, n);
+      this.tag2 = Grow.i32(this.tag2, n);
+      this.min = Grow.f64(this.min, n);
+      this.max = Grow.f64(this.max, n);
+      this.cell0 = Grow.i32(this.cell0, n);
+      this.reg = Grow.i32(this.reg, n);
+    }
+    this.width[id] = width;
+    this.signed[id] = signed ? 1 : 0;
+    this.region[id] = region;
+    this.kind[id] = kind;
+    this.tag[id] = tag;
+    this.tag2[id] = tag2;
+    this.min[id] = min;
+    this.max[id] = max;
+    this.cell0[id] = cell0;
+    this.reg[id] = reg;
     return id;
   }
 
-  push(step: PStep): void {
-    this.steps.push(step);
+  step(op: number, dst: number, a: number, b: number, imm: number): void {
+    const i = this.nSteps++;
+    if (i >= this.op.length) {
+      const n = i + 1;
+      this.op = Grow.u8(this.op, n);
+      this.dst = Grow.i32(this.dst, n);
+      this.a = Grow.i32(this.a, n);
+      this.b = Grow.i32(this.b, n);
+      this.imm = Grow.i32(this.imm, n);
+    }
+    this.op[i] = op;
+    this.dst[i] = dst;
+    this.a[i] = a;
+    this.b[i] = b;
+    this.imm[i] = imm;
   }
 
-  free(...ids: number[]): void {
-    if (ids.length) this.steps.push({ op: "free", ids });
+  load(dst: number, src: LoadSource): void {
+    this.loads.push(src);
+    this.step(OP_LOAD, dst, -1, -1, this.loads.length - 1);
   }
 
-  build(): UnitProgram {
-    return { unit: this.unit, values: this.values, steps: this.steps, peakTmpBits: 0, peakInBits: 0 };
+  store(src: number, tensor: string, channel: number): void {
+    this.storeTensor.push(tensor);
+    this.step(OP_STORE, -1, src, channel, this.storeTensor.length - 1);
+  }
+
+  threshold(dst: number, src: number, t: Int32Array): void {
+    this.thresholds.push(t);
+    this.step(OP_THRESHOLD, dst, src, -1, this.thresholds.length - 1);
+  }
+
+  free(ids: readonly number[]): void {
+    if (!ids.length) return;
+    this.freeList = Grow.i32(this.freeList, this.nFree + ids.length);
+    this.freeList.set(ids, this.nFree);
+    this.step(OP_FREE, -1, ids.length, -1, this.nFree);
+    this.nFree += ids.length;
+  }
+
+  /** The ids freed by free step i. */
+  freed(i: number): Int32Array {
+    return this.freeList.subarray(this.imm[i]!, this.imm[i]! + this.a[i]!);
+  }
+
+  /** Trims the arrays to size. */
+  finish(): this {
+    this.width = this.width.slice(0, this.nValues);
+    this.signed = this.signed.slice(0, this.nValues);
+    this.region = this.region.slice(0, this.nValues);
+    this.kind = this.kind.slice(0, this.nValues);
+    this.tag = this.tag.slice(0, this.nValues);
+    this.tag2 = this.tag2.slice(0, this.nValues);
+    this.min = this.min.slice(0, this.nValues);
+    this.max = this.max.slice(0, this.nValues);
+    this.cell0 = this.cell0.slice(0, this.nValues);
+    this.reg = this.reg.slice(0, this.nValues);
+    this.op = this.op.slice(0, this.nSteps);
+    this.dst = this.dst.slice(0, this.nSteps);
+    this.a = this.a.slice(0, this.nSteps);
+    this.b = this.b.slice(0, this.nSteps);
+    this.imm = this.imm.slice(0, this.nSteps);
+    this.freeList = this.freeList.slice(0, this.nFree);
+    return this;
+  }
+
+  /** The value's cells (contiguous from cell0). */
+  cells(id: number): number[] {
+    const c = this.cell0[id]!, w = this.width[id]!;
+    return Array.from({ length: w }, (_, i) => c + i);
+  }
+
+  name(id: number): string {
+    const t = this.tag[id]!, t2 = this.tag2[id]!;
+    switch (this.kind[id]) {
+      case VK_IN:
+        return `x${t}.${t2}`;
+      case VK_NODE:
+        return `n${t}`;
+      case VK_ACC:
+        return `acc${t2}[${t}]`;
+      case VK_COMB:
+        return `v[${t}]`;
+      case VK_CODE:
+        return `y[${t}]`;
+      case VK_STAGED:
+        return `s${id}`;
+      case VK_CONST:
+        return `k[${t}]`;
+      case VK_LOADTMP:
+        return `r[${t}]`;
+      case VK_MAC:
+        return `mac[${t}]`;
+      default:
+        return `v${id}`;
+    }
+  }
+
+  /** Count of compute (macro-op) steps. */
+  computeSteps(): number {
+    let n = 0;
+    for (let i = 0; i < this.nSteps; i++) {
+      const o = this.op[i]!;
+      if (o !== OP_LOAD && o !== OP_STORE && o !== OP_FREE) n++;
+    }
+    return n;
   }
 }
 
 /** Text dump of a program, one step per line. */
 export function formatProgram(p: UnitProgram, maxSteps = 200): string {
-  const v = (id: number): string => {
-    const x = p.values[id]!;
-    return `${x.name}:${x.signed ? "s" : "u"}${x.width}`;
-  };
+  const v = (id: number): string => `${p.name(id)}:${p.signed[id] ? "s" : "u"}${p.width[id]}`;
   const lines: string[] = [];
-  for (const s of p.steps.slice(0, maxSteps)) {
-    switch (s.op) {
-      case "load":
-        lines.push(`load  ${v(s.dst)} <- ${s.src.tensor}[c${s.src.channel}] @(${s.src.sy}y${s.src.dy >= 0 ? "+" : ""}${s.src.dy}, ${s.src.sx}x${s.src.dx >= 0 ? "+" : ""}${s.src.dx}) pad ${s.src.pad}`);
+  const n = Math.min(p.nSteps, maxSteps);
+  for (let i = 0; i < n; i++) {
+    const d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
+    switch (p.op[i]) {
+      case OP_LOAD: {
+        const s = p.loads[imm]!;
+        const off = (k: number): string => (k >= 0 ? `+${k}` : `${k}`);
+        lines.push(`load   ${v(d)} <- ${s.tensor}[c${s.channel}] at (${s.sy}y${off(s.dy)}, ${s.sx}x${off(s.dx)})${s.pad ? ` pad ${s.pad}` : ""}`);
         break;
-      case "store":
-        lines.push(`store ${v(s.src)} -> ${s.tensor}[c${s.channel}]`);
+      }
+      case OP_STORE:
+        lines.push(`store  ${v(a)} -> ${p.storeTensor[imm]}[c${b}]`);
         break;
-      case "addOut":
-      case "subOut":
-        lines.push(`${s.op.padEnd(6)}${v(s.dst)} <- ${v(s.a)} ${s.op === "addOut" ? "+" : "-"} ${v(s.b)}`);
+      case OP_ADDOUT:
+        lines.push(`addOut ${v(d)} <- ${v(a)} + ${v(b)}`);
         break;
-      case "add":
-      case "sub":
-        lines.push(`${s.op.padEnd(6)}${v(s.dst)} ${s.op === "add" ? "+" : "-"}= ${v(s.src)}${s.shift ? ` << ${s.shift}` : ""}`);
+      case OP_SUBOUT:
+        lines.push(`subOut ${v(d)} <- ${v(a)} - ${v(b)}`);
         break;
-      case "copy":
-        lines.push(`copy  ${v(s.dst)} <- ${v(s.src)}${s.shift ? ` << ${s.shift}` : ""}`);
+      case OP_ADD:
+        lines.push(`add    ${v(d)} += ${v(a)}${imm ? ` << ${imm}` : ""}`);
         break;
-      case "negate":
-        lines.push(`neg   ${v(s.dst)} <- -${v(s.src)}`);
+      case OP_SUB:
+        lines.push(`sub    ${v(d)} -= ${v(a)}${imm ? ` << ${imm}` : ""}`);
         break;
-      case "threshold":
-        lines.push(`thr   ${v(s.dst)} <- #{t : ${v(s.src)} >= t}, t = [${s.thresholds.join(",")}]`);
+      case OP_COPY:
+        lines.push(`copy   ${v(d)} <- ${v(a)}${imm ? ` << ${imm}` : ""}`);
         break;
-      case "set":
-        lines.push(`set   ${v(s.dst)} <- ${s.k}`);
+      case OP_NEGATE:
+        lines.push(`negate ${v(d)} <- -${v(a)}`);
         break;
-      case "max":
-        lines.push(`max   ${v(s.dst)} <- max(${v(s.dst)}, ${v(s.src)})`);
+      case OP_THRESHOLD:
+        lines.push(`thresh ${v(d)} <- #{t : ${v(a)} >= t}, t = [${Array.from(p.thresholds[imm]!).join(",")}]`);
         break;
-      case "mac":
-        lines.push(`mac   ${v(s.dst)} += w(${s.weight}) * ${v(s.src)}`);
+      case OP_SET:
+        lines.push(`set    ${v(d)} <- ${imm}`);
         break;
-      case "free":
-        lines.push(`free  ${s.ids.map(v).join(" ")}`);
+      case OP_MAX:
+        lines.push(`max    ${v(d)} <- max(${v(d)}, ${v(a)})`);
+        break;
+      case OP_MAC:
+        lines.push(`mac    ${v(d)} += w(${imm}) * ${v(a)}`);
+        break;
+      case OP_FREE:
+        lines.push(`free   ${Array.from(p.freed(i), v).join(" ")}`);
         break;
     }
   }
-  if (p.steps.length > maxSteps) lines.push(`... ${p.steps.length - maxSteps} more steps`);
+  if (p.nSteps > maxSteps) lines.push(`... ${p.nSteps - maxSteps} more steps`);
   return lines.join("\n");
 }

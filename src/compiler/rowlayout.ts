@@ -22,7 +22,15 @@ export interface InSlot {
   group: number;
   /** Packing level: values on the same level of the same group are in lockstep. */
   level: number;
-  cells: number[];
+  /** First cell (the value's bits are contiguous from here). */
+  cell0: number;
+  /** Position in the IN packing order (a register index for the word-level simulator). */
+  index: number;
+}
+
+export interface TmpSlot {
+  slot: number;
+  cell0: number;
 }
 
 export interface RowLayout {
@@ -66,16 +74,17 @@ export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
   const cols = geom.tracks;
   const inCols = Math.floor(cols / 2);
   const tmpCols = cols - inCols - scratchCount;
+  const slotBits = 31;
   const scratchCells: number[] = [];
   for (let i = 0; i < scratchCount; i++) scratchCells.push(geom.cellOf(inCols + i, 0));
   return {
     geom,
     rtm: false,
-    slotBits: 31,
-    tmpSlots: tmpCols, // bits, for SRAM the allocator is bit-granular
+    slotBits,
+    tmpSlots: Math.floor(tmpCols / slotBits),
     inCapacity: (w) => Math.floor(inCols / w),
     scratchCells,
-    describe: () => `SRAM row: ${cols} columns; IN = columns 0..${inCols - 1}, scratch ${scratchCount}, TMP = ${tmpCols} columns`,
+    describe: () => `SRAM row: ${cols} columns; IN = columns 0..${inCols - 1}, ${scratchCount} scratch columns, TMP = ${Math.floor(tmpCols / slotBits)} slots of ${slotBits} columns`,
   };
 }
 
@@ -88,25 +97,23 @@ function portSpacing(geom: ApGeometry): number {
 }
 
 /**
- * Hands out cells. IN codes are allocated in order (the unit frees a whole slice at once); TMP
- * values take the free slot of lowest index (RTM) or a first-fit column run (SRAM).
+ * Hands out cells. IN codes are allocated in order (a unit frees a whole slice at once); a TMP value
+ * takes a free slot in the group with the most free slots (see allocTmp).
  */
 export class RowAllocator {
   private readonly spacing: number;
   private readonly inGroups: number;
   private inNext = 0;
   private inWidth = 0;
-  private readonly tmpFree: boolean[];
+  private readonly tmpFree: Uint8Array;
+  private readonly perGroup: number;
+  private readonly tmpGroups: number;
   private readonly sramTmpBase: number;
-  private readonly sramUsed: Uint8Array;
+  private tmpSlotsUsed = 0;
   /** Bits of TMP in use now and at peak. */
   tmpBits = 0;
   peakTmpBits = 0;
   peakTmpSlots = 0;
-  private tmpSlotsUsed = 0;
-  get tmpSlotsInUse(): number {
-    return this.tmpSlotsUsed;
-  }
   inBits = 0;
   peakInBits = 0;
 
@@ -114,9 +121,14 @@ export class RowAllocator {
     const g = layout.geom;
     this.spacing = g.canShift ? portSpacing(g) : 1;
     this.inGroups = g.canShift ? Math.floor(g.groups / 2) : 1;
-    this.tmpFree = new Array<boolean>(g.canShift ? layout.tmpSlots : 0).fill(true);
+    this.tmpFree = new Uint8Array(layout.tmpSlots).fill(1);
+    this.perGroup = g.canShift ? g.tracksPerGroup * g.ports : layout.tmpSlots;
+    this.tmpGroups = g.canShift ? g.groups - this.inGroups : 1;
     this.sramTmpBase = Math.floor(g.tracks / 2) + layout.scratchCells.length;
-    this.sramUsed = new Uint8Array(g.canShift ? 0 : layout.tmpSlots);
+  }
+
+  get tmpSlotsInUse(): number {
+    return this.tmpSlotsUsed;
   }
 
   /** Starts a new IN packing of codes of `width` bits (after the previous codes were freed). */
@@ -135,16 +147,11 @@ export class RowAllocator {
     if (this.inNext >= cap) throw new RtapError(`the receptive field needs more than the ${cap} ${w}-bit codes a row's input region holds`, "row allocation");
     this.inBits += w;
     this.peakInBits = Math.max(this.peakInBits, this.inBits);
-    if (!g.canShift) {
-      const base = this.inNext * w;
-      this.inNext++;
-      return { group: 0, level: 0, cells: Array.from({ length: w }, (_, i) => g.cellOf(base + i, 0)) };
-    }
-    // Skip the reserved scratch positions (first `reserved` (track, port) pairs of level 0, group 0).
+    const index = this.inNext++;
+    if (!g.canShift) return { group: 0, level: 0, cell0: g.cellOf(index * w, 0), index };
+    // Skip the reserved scratch positions (the first (track, port) pairs of level 0, group 0).
     const perLevel = g.tracksPerGroup * g.ports;
-    const reserved = this.layout.scratchCells.length;
-    const idx = this.inNext + Math.min(reserved, perLevel);
-    this.inNext++;
+    const idx = index + Math.min(this.layout.scratchCells.length, perLevel);
     const levels = Math.floor(this.spacing / w);
     const group = Math.floor(idx / (perLevel * levels));
     const inGroup = idx % (perLevel * levels);
@@ -152,8 +159,7 @@ export class RowAllocator {
     const k = inGroup % perLevel;
     const track = group * g.tracksPerGroup + Math.floor(k / g.ports);
     const port = k % g.ports;
-    const d0 = g.portPositions[port]! + level * w;
-    return { group, level, cells: Array.from({ length: w }, (_, i) => g.cellOf(track, d0 + i)) };
+    return { group, level, cell0: g.cellOf(track, g.portPositions[port]! + level * w), index };
   }
 
   /** Shift group of a cell (-1 when the row cannot shift). */
@@ -161,73 +167,44 @@ export class RowAllocator {
     return this.layout.geom.canShift ? this.layout.geom.groupOfCell(cell) : -1;
   }
 
-  /** Cells for a TMP value; `avoidGroup` asks for a slot outside that shift group if one is free. */
-  allocTmp(width: number, name: string, avoidGroup = -1): number[] {
+  /**
+   * A TMP slot for a value of `width` bits: in the TMP group with the most free slots, outside
+   * `avoidGroup` when possible, so every group keeps room for values that must sit apart from their
+   * operands (shifted reads).
+   */
+  allocTmp(width: number, what: string, avoidGroup = -1): TmpSlot {
     const g = this.layout.geom;
-    if (width > this.layout.slotBits) throw new RtapError(`value "${name}" needs ${width} bits; a row slot holds ${this.layout.slotBits}`, "row allocation");
-    this.tmpBits += width;
-    this.peakTmpBits = Math.max(this.peakTmpBits, this.tmpBits);
-    if (g.canShift) {
-      const perGroup = g.tracksPerGroup * g.ports;
-      // Take a slot in the TMP group with the most free slots (outside `avoidGroup` if possible), so
-      // every group keeps room for values that must sit apart from their operands.
-      const groups = this.tmpFree.length / perGroup;
-      let best = -1, bestFree = 0;
-      for (let pass = 0; pass < 2 && best < 0; pass++) {
-        for (let gi = 0; gi < groups; gi++) {
-          if (pass === 0 && this.inGroups + gi === avoidGroup) continue;
-          let free = 0;
-          for (let k = gi * perGroup; k < (gi + 1) * perGroup; k++) if (this.tmpFree[k]) free++;
-          if (free > bestFree) {
-            bestFree = free;
-            best = gi;
-          }
+    if (width > this.layout.slotBits) throw new RtapError(`${what} needs ${width} bits; a row slot holds ${this.layout.slotBits}`, "row allocation");
+    let best = -1, bestFree = 0;
+    for (let pass = 0; pass < 2 && best < 0; pass++) {
+      for (let gi = 0; gi < this.tmpGroups; gi++) {
+        if (pass === 0 && this.inGroups + gi === avoidGroup) continue;
+        let free = 0;
+        for (let k = gi * this.perGroup; k < (gi + 1) * this.perGroup; k++) free += this.tmpFree[k]!;
+        if (free > bestFree) {
+          bestFree = free;
+          best = gi;
         }
       }
-      const s = best < 0 ? -1 : this.tmpFree.indexOf(true, best * perGroup);
-      if (s < 0) throw new RtapError(`out of row storage: all ${this.tmpFree.length} temporary slots are live (value "${name}")`, "row allocation");
-      this.tmpFree[s] = false;
-      this.tmpSlotsUsed++;
-      this.peakTmpSlots = Math.max(this.peakTmpSlots, this.tmpSlotsUsed);
-      const group = this.inGroups + Math.floor(s / perGroup);
-      const k = s % perGroup;
-      const track = group * g.tracksPerGroup + Math.floor(k / g.ports);
-      const port = k % g.ports;
-      const d0 = g.portPositions[port]!;
-      return Array.from({ length: width }, (_, i) => g.cellOf(track, d0 + i));
     }
-    // SRAM: first fit of `width` consecutive free columns.
-    const used = this.sramUsed;
-    let run = 0;
-    for (let c = 0; c < used.length; c++) {
-      run = used[c] ? 0 : run + 1;
-      if (run === width) {
-        const start = c - width + 1;
-        for (let i = start; i <= c; i++) used[i] = 1;
-        this.tmpSlotsUsed++;
-        this.peakTmpSlots = Math.max(this.peakTmpSlots, this.tmpSlotsUsed);
-        return Array.from({ length: width }, (_, i) => g.cellOf(this.sramTmpBase + start + i, 0));
-      }
-    }
-    throw new RtapError(`out of row storage: no ${width} free columns for value "${name}"`, "row allocation");
+    const slot = best < 0 ? -1 : this.tmpFree.indexOf(1, best * this.perGroup);
+    if (slot < 0) throw new RtapError(`out of row storage: all ${this.tmpFree.length} temporary slots are live (${what})`, "row allocation");
+    this.tmpFree[slot] = 0;
+    this.tmpSlotsUsed++;
+    this.peakTmpSlots = Math.max(this.peakTmpSlots, this.tmpSlotsUsed);
+    this.tmpBits += width;
+    this.peakTmpBits = Math.max(this.peakTmpBits, this.tmpBits);
+    if (!g.canShift) return { slot, cell0: g.cellOf(this.sramTmpBase + slot * this.layout.slotBits, 0) };
+    const group = this.inGroups + Math.floor(slot / this.perGroup);
+    const k = slot % this.perGroup;
+    const track = group * g.tracksPerGroup + Math.floor(k / g.ports);
+    return { slot, cell0: g.cellOf(track, g.portPositions[k % g.ports]!) };
   }
 
-  freeTmp(cells: readonly number[]): void {
-    const g = this.layout.geom;
-    this.tmpBits -= cells.length;
+  freeTmp(slot: number, width: number): void {
+    this.tmpFree[slot] = 1;
     this.tmpSlotsUsed--;
-    if (g.canShift) {
-      const cell = cells[0]!;
-      const track = Math.floor(cell / g.domains);
-      const domain = cell % g.domains;
-      const port = g.portPositions.indexOf(domain);
-      const perGroup = g.tracksPerGroup * g.ports;
-      const group = Math.floor(track / g.tracksPerGroup);
-      const s = (group - this.inGroups) * perGroup + (track % g.tracksPerGroup) * g.ports + port;
-      this.tmpFree[s] = true;
-      return;
-    }
-    for (const c of cells) this.sramUsed[Math.floor(c / g.domains) - this.sramTmpBase] = 0;
+    this.tmpBits -= width;
   }
 
   freeIn(width: number): void {

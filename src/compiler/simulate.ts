@@ -1,29 +1,39 @@
 /**
  * Execution of compiled unit programs, with event counts:
  *  - "fast": word level. Macro-ops are evaluated on integers by the AP's own semantics
- *    (`evalMacro`, one number per row), static events come from the expanded plan (cached), and
- *    the data-dependent writes from `evalMacro` on every row of every used array (idle rows are
- *    identical, so one stands for all of them).
+ *    (`evalMacro`, one number per row); static events come from the expanded plan of one
+ *    representative per structural class (ops that differ only in where they sit); the
+ *    data-dependent writes from `evalMacro` on every row of every used array (idle rows are
+ *    identical, so one simulated idle row stands for all of them). With events off, plain integer
+ *    loops compute the values only (several times faster; used for long verification runs).
  *  - "bit": bit level. Every macro-op is expanded to micro-ops and run on the bit-sliced arrays
  *    (src/ap/array.ts), one simulated array per physical array the unit uses.
  * Loads and stores are priced by the movement model (src/compiler/mapping.ts) in both modes, so
- * the two modes must agree on every value and every event count.
+ * the two modes agree on every value and every event count (tested).
  */
 import type { ApArch } from "../ap/config.js";
 import { ApArray } from "../ap/array.js";
 import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "../ap/events.js";
 import type { FaultOptions } from "../ap/faults.js";
-import { ApGeometry } from "../ap/geometry.js";
+import type { ApGeometry } from "../ap/geometry.js";
 import { MacroPlanCache, type MacroOp, type MacroPlan } from "../ap/macro.js";
 import { evalMacro } from "../ap/semantics.js";
 import { makeValue, shl, type ApValue } from "../ap/value.js";
 import { RtapError } from "../errors.js";
 import type { QGraph } from "../quantize/qgraph.js";
 import { loadEvents, movementCycles, storeEvents, type MovementContext, type UnitMapping } from "./mapping.js";
-import type { PStep, PValue, UnitProgram } from "./program.js";
+import {
+  OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD,
+  REGION_TMP, type UnitProgram,
+} from "./program.js";
 import type { RowLayout } from "./rowlayout.js";
 
 export type SimMode = "fast" | "bit";
+
+interface StructuralClass {
+  plan: MacroPlan;
+  events: ApEvents;
+}
 
 export interface SimContext {
   q: QGraph;
@@ -31,76 +41,16 @@ export interface SimContext {
   geom: ApGeometry;
   layout: RowLayout;
   cache: MacroPlanCache;
-  /** Word-level plans and static events by structural key (see structuralKey). */
-  structural: Map<string, { plan: MacroPlan; events: ApEvents }>;
+  classes: StructuralClass[];
+  classIndex: Map<string, number>;
+  /** Per program: the structural class of every compute step (-1 otherwise). */
+  stepClasses: WeakMap<UnitProgram, Int32Array>;
   /** Fault injection (bit mode only). */
   faults?: FaultOptions;
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
-  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), structural: new Map() };
-}
-
-/**
- * A key that identifies a macro-op up to where it sits: per value its width, signedness, read
- * shift, shift group (renamed in order of appearance), distance from its port and whether it is in
- * flags. Ops with equal keys have equal static events and equal evalMacro results, so the word-level
- * simulator expands one representative per key (the bit-level one needs every op's own cells).
- */
-export function structuralKey(op: MacroOp, geom: ApGeometry): string {
-  const groups = new Map<number, number>();
-  const desc = (cells: readonly number[]): string => {
-    const c = cells[0]!;
-    if (geom.isFlagCell(c)) return `f${c - geom.trackCells}`;
-    const g = geom.groupOfCell(c);
-    if (!groups.has(g)) groups.set(g, groups.size);
-    const d = c % geom.domains;
-    let delta = d;
-    for (const p of geom.portPositions) if (d >= p) delta = Math.min(delta, d - p);
-    // values are contiguous along a track; a different layout gets its own full key
-    const contiguous = cells.every((x, i) => x === c + i);
-    return `g${groups.get(g)}d${delta}${contiguous ? "" : `[${cells.join(",")}]`}`;
-  };
-  const val = (v: ApValue): string => `${v.signed ? "s" : "u"}${v.width}${desc(v.cells)}`;
-  const opnd = (x: ApValue | { value: ApValue; shift: number }): string => ("value" in x ? `${val(x.value)}<<${x.shift}` : val(x));
-  const parts: string[] = [op.kind, val(op.dst)];
-  switch (op.kind) {
-    case "add":
-    case "sub":
-    case "copy":
-    case "negate":
-      parts.push(opnd(op.src), "dstInit" in op ? String(op.dstInit) : "");
-      break;
-    case "addOut":
-    case "subOut":
-      parts.push(opnd(op.a), opnd(op.b), String(op.dstInit));
-      break;
-    case "max":
-      parts.push(val(op.src));
-      break;
-    case "threshold":
-      parts.push(val(op.src), op.thresholds.join(","), String(op.dstInit));
-      break;
-    case "set":
-      parts.push(String(op.k), String(op.dstInit));
-      break;
-    case "addConst":
-      parts.push(String(op.k));
-      break;
-  }
-  if (op.scratch) parts.push(`scr:${op.scratch.map((c) => desc([c])).join(",")}`);
-  return parts.join("|");
-}
-
-function structuralPlan(ctx: SimContext, op: MacroOp, rows: number): { plan: MacroPlan; events: ApEvents } {
-  const key = structuralKey(op, ctx.geom);
-  let hit = ctx.structural.get(key);
-  if (!hit) {
-    const plan = ctx.cache.plan(op);
-    hit = { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
-    ctx.structural.set(key, hit);
-  }
-  return hit;
+  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap() };
 }
 
 export interface UnitEvents {
@@ -110,64 +60,123 @@ export interface UnitEvents {
   movement: ApEvents;
 }
 
-/** The AP macro-op of a compute step (null for load/store/free/mac). */
-export function toMacroOp(step: PStep, p: UnitProgram, layout: RowLayout): MacroOp | null {
-  const v = (id: number): ApValue => {
-    const x = p.values[id]!;
-    return makeValue(x.name, x.cells!, x.signed);
-  };
-  switch (step.op) {
-    case "addOut":
-    case "subOut":
-      return { kind: step.op, dst: v(step.dst), a: v(step.a), b: v(step.b), dstInit: "any" };
-    case "add":
-    case "sub":
-      return { kind: step.op, dst: v(step.dst), src: step.shift ? shl(v(step.src), step.shift) : v(step.src) };
-    case "copy":
-      return { kind: "copy", dst: v(step.dst), src: step.shift ? shl(v(step.src), step.shift) : v(step.src), dstInit: "any" };
-    case "negate":
-      return { kind: "negate", dst: v(step.dst), src: v(step.src), dstInit: "any" };
-    case "set":
-      return { kind: "set", dst: v(step.dst), k: step.k, dstInit: "any" };
-    case "max":
-      return { kind: "max", dst: v(step.dst), src: v(step.src) };
-    case "threshold":
-      return { kind: "threshold", dst: v(step.dst), src: v(step.src), thresholds: step.thresholds, dstInit: "any", scratch: layout.scratchCells };
-    default:
-      return null;
-  }
-}
-
 /** Wraps x to `width` bits, two's complement when signed (width <= 31): what a width-bit value keeps. */
 export function wrap(x: number, width: number, signed: boolean): number {
   const s = 32 - width;
   return signed ? (x << s) >> s : (x << s) >>> s;
 }
 
-/** Slot key of a TMP value (its first cell) for tracking what the cells held before. */
-function slotOf(v: PValue): number {
-  return v.cells![0]!;
+function apValue(p: UnitProgram, id: number): ApValue {
+  return makeValue(p.name(id), p.cells(id), p.signed[id] === 1);
 }
 
-function lowMaskOf(w: number): number {
-  return w >= 32 ? 0xffffffff : (2 ** w - 1) >>> 0;
-}
-
-function toSigned(pattern: number, w: number, signed: boolean): number {
-  return signed && pattern >= 2 ** (w - 1) ? pattern - 2 ** w : pattern;
-}
-
-interface StepBuffers {
-  /** Per value: per sim-row integer values. */
-  vals: Map<number, Int32Array>;
-  /** Per TMP slot (first cell): the bit pattern the slot's cells hold, per sim-row. */
-  slots: Map<number, Int32Array>;
+/** The AP macro-op of compute step i (null for load/store/free/mac). */
+export function toMacroOp(p: UnitProgram, i: number, layout: RowLayout): MacroOp | null {
+  const d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
+  const v = (id: number): ApValue => apValue(p, id);
+  switch (p.op[i]) {
+    case OP_ADDOUT:
+      return { kind: "addOut", dst: v(d), a: v(a), b: v(b), dstInit: "any" };
+    case OP_SUBOUT:
+      return { kind: "subOut", dst: v(d), a: v(a), b: v(b), dstInit: "any" };
+    case OP_ADD:
+      return { kind: "add", dst: v(d), src: imm ? shl(v(a), imm) : v(a) };
+    case OP_SUB:
+      return { kind: "sub", dst: v(d), src: imm ? shl(v(a), imm) : v(a) };
+    case OP_COPY:
+      return { kind: "copy", dst: v(d), src: imm ? shl(v(a), imm) : v(a), dstInit: "any" };
+    case OP_NEGATE:
+      return { kind: "negate", dst: v(d), src: v(a), dstInit: "any" };
+    case OP_SET:
+      return { kind: "set", dst: v(d), k: imm, dstInit: "any" };
+    case OP_MAX:
+      return { kind: "max", dst: v(d), src: v(a) };
+    case OP_THRESHOLD:
+      return { kind: "threshold", dst: v(d), src: v(a), thresholds: Array.from(p.thresholds[imm]!), dstInit: "any", scratch: layout.scratchCells };
+    default:
+      return null;
+  }
 }
 
 /**
- * Runs one unit program. Rows of the simulation: per image, the unit's P positions and (when the
- * arrays have idle rows) one idle row standing for all of them.
+ * A key that identifies a step up to where it sits: per value its width, signedness, shift group
+ * (renamed in order of appearance) and distance from its port, plus the op's constants. Steps with
+ * equal keys have equal static events and equal evalMacro results (values are contiguous cells).
  */
+function structuralKey(p: UnitProgram, i: number, geom: ApGeometry, domainDelta: Int8Array): string {
+  // Groups renamed in order of appearance (up to 4 distinct per op), each value packed in 16 bits:
+  // signed (1) | width (5) | group rank (2) | distance from its port (7).
+  let g0 = -2, g1 = -2, g2 = -2;
+  const desc = (id: number): number => {
+    const c = p.cell0[id]!;
+    const g = geom.canShift ? geom.groupOfCell(c) : 0;
+    let r: number;
+    if (g === g0) r = 0;
+    else if (g === g1) r = 1;
+    else if (g === g2) r = 2;
+    else if (g0 === -2) (g0 = g), (r = 0);
+    else if (g1 === -2) (g1 = g), (r = 1);
+    else (g2 = g), (r = 2);
+    return (p.signed[id]! << 15) | (p.width[id]! << 9) | (r << 7) | domainDelta[c % geom.domains]!;
+  };
+  const o = p.op[i]!, d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
+  const dd = desc(d);
+  switch (o) {
+    case OP_ADDOUT:
+    case OP_SUBOUT:
+      return String.fromCharCode(o, dd, desc(a), desc(b));
+    case OP_ADD:
+    case OP_SUB:
+    case OP_COPY:
+    case OP_MAC:
+      return String.fromCharCode(o, dd, desc(a), imm);
+    case OP_NEGATE:
+      return String.fromCharCode(o, dd, a === d ? 0xffff : desc(a));
+    case OP_MAX:
+      return String.fromCharCode(o, dd, desc(a));
+    case OP_SET:
+      return String.fromCharCode(o, dd, imm & 0xffff, (imm >>> 16) & 0xffff);
+    case OP_THRESHOLD:
+      return String.fromCharCode(o, dd, desc(a)) + p.thresholds[imm]!.join(",");
+    default:
+      return "";
+  }
+}
+
+function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
+  let cls = ctx.stepClasses.get(p);
+  if (cls) return cls;
+  cls = new Int32Array(p.nSteps).fill(-1);
+  // distance of each domain from the port below it (0 for SRAM)
+  const geom = ctx.geom;
+  const domainDelta = new Int8Array(geom.domains);
+  for (let dm = 0; dm < geom.domains; dm++) {
+    let delta = dm;
+    for (const pp of geom.portPositions) if (dm >= pp) delta = Math.min(delta, dm - pp);
+    domainDelta[dm] = delta;
+  }
+  for (let i = 0; i < p.nSteps; i++) {
+    const o = p.op[i]!;
+    if (o === OP_LOAD || o === OP_STORE || o === OP_FREE) continue;
+    const key = structuralKey(p, i, geom, domainDelta);
+    let c = ctx.classIndex.get(key);
+    if (c === undefined) {
+      let op: MacroOp;
+      if (o === OP_MAC) {
+        // represented by its add; the sub is derived when pricing
+        op = { kind: "add", dst: apValue(p, p.dst[i]!), src: apValue(p, p.a[i]!) };
+      } else op = toMacroOp(p, i, ctx.layout)!;
+      const plan = ctx.cache.plan(op);
+      c = ctx.classes.push({ plan, events: plan.staticEvents(ctx.arch.timing, rows) }) - 1;
+      ctx.classIndex.set(key, c);
+    }
+    cls[i] = c;
+  }
+  ctx.stepClasses.set(p, cls);
+  return cls;
+}
+
+/** Runs one unit program on `batch` images; reads input tensors from env, writes the output tensor. */
 export function simulateUnit(
   ctx: SimContext, program: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
   env: Map<string, Int32Array>, batch: number, mode: SimMode, withEvents = true,
@@ -175,18 +184,21 @@ export function simulateUnit(
   return mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
 }
 
-function movementStep(ctx: SimContext, program: UnitProgram, s: PStep, mv: MovementContext, cache: Map<string, ApEvents>): ApEvents | null {
-  if (s.op === "load") {
-    const w = program.values[s.dst]!.width;
-    const key = `${s.src.tensor}|${s.src.sy},${s.src.sx},${s.src.dy},${s.src.dx}|${w}`;
+/** Movement events of a load or store step (cached per distinct access pattern). */
+function movementOf(ctx: SimContext, p: UnitProgram, i: number, mv: MovementContext, cache: Map<string, ApEvents>): ApEvents | null {
+  const o = p.op[i]!;
+  if (o === OP_LOAD) {
+    const w = p.width[p.dst[i]!]!;
+    const s = p.loads[p.imm[i]!]!;
+    const key = `${s.tensor}|${s.sy},${s.sx},${s.dy},${s.dx}|${w}`;
     let e = cache.get(key);
     if (!e) {
-      e = loadEvents(mv, s.src, w, ctx.q.tensors.get(s.src.tensor)!.shape);
+      e = loadEvents(mv, s, w, ctx.q.tensors.get(s.tensor)!.shape);
       cache.set(key, e);
     }
     return e;
   }
-  if (s.op === "store") return storeEvents(mv, program.values[s.src]!.width);
+  if (o === OP_STORE) return storeEvents(mv, p.width[p.a[i]!]!);
   return null;
 }
 
@@ -211,8 +223,38 @@ class MovementClock {
   }
 }
 
+function trackMovement(ctx: SimContext, p: UnitProgram, i: number, mv: MovementContext, cache: Map<string, ApEvents>, movement: ApEvents, clock: MovementClock, batch: number, P: number): void {
+  const e = movementOf(ctx, p, i, mv, cache);
+  if (e) {
+    addScaledEvents(movement, e, batch);
+    const o = p.op[i]!;
+    const w = o === OP_LOAD ? p.width[p.dst[i]!]! : p.width[p.a[i]!]!;
+    clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0);
+  } else if (p.op[i] !== OP_FREE) clock.flush();
+}
+
+function fillLoad(d: Int32Array, src: Int32Array, s: UnitProgram["loads"][number], shape: readonly number[], batch: number, OH: number, OW: number): void {
+  const [C, H, W] = shape as [number, number, number];
+  const P = OH * OW;
+  for (let n = 0; n < batch; n++) {
+    const base = (n * C + s.channel) * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const iy = oy * s.sy + s.dy;
+      const rb = n * P + oy * OW;
+      if (iy < 0 || iy >= H) {
+        d.fill(s.pad, rb, rb + OW);
+        continue;
+      }
+      for (let ox = 0; ox < OW; ox++) {
+        const ix = ox * s.sx + s.dx;
+        d[rb + ox] = ix >= 0 && ix < W ? src[base + iy * W + ix]! : s.pad;
+      }
+    }
+  }
+}
+
 function simulateFast(
-  ctx: SimContext, program: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
+  ctx: SimContext, p: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
   env: Map<string, Int32Array>, batch: number, withEvents: boolean,
 ): UnitEvents {
   const q = ctx.q;
@@ -227,160 +269,159 @@ function simulateFast(
   const realRows = batch * P;
   const N = realRows + (idle > 0 ? batch : 0);
   const out = new Int32Array(batch * OC * P);
-  const vals = new Map<number, Int32Array>();
-  const slots = new Map<number, Int32Array>();
+  // Registers: one buffer per TMP slot and per IN position (values never share one while live).
+  const regs: (Int32Array | undefined)[] = [];
+  // Raw bit patterns of the TMP slots (what "any" destinations overwrite), events mode only.
+  const pats: (Int32Array | undefined)[] = [];
+  const reg = (id: number): Int32Array => {
+    const r = p.reg[id]!;
+    let x = regs[r];
+    if (!x) {
+      x = new Int32Array(N);
+      regs[r] = x;
+    }
+    return x;
+  };
   const total = zeroEvents();
   const movement = zeroEvents();
   const moveCache = new Map<string, ApEvents>();
   const clock = new MovementClock(ctx.arch, mapping);
-  const V = (id: number): Int32Array => {
-    const x = vals.get(id);
-    if (!x) throw new Error(`fast sim: ${program.values[id]?.name} used before definition (${program.unit})`);
-    return x;
-  };
-  /** Old contents of a TMP value's cells, as integers of its format. */
-  const oldOf = (v: PValue): Int32Array => {
+  const cls = withEvents ? classesOf(ctx, p, R) : null;
+
+  const oldOf = (id: number): Int32Array => {
     const res = new Int32Array(N);
-    const pat = slots.get(slotOf(v));
+    const pat = pats[p.reg[id]!];
     if (!pat) return res;
-    const w = v.width, sh = 32 - w;
-    if (v.signed) for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >> sh;
+    const sh = 32 - p.width[id]!;
+    if (p.signed[id]) for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >> sh;
     else for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >>> sh;
     return res;
   };
-  const writeSlot = (v: PValue, data: Int32Array): void => {
-    if (!withEvents) return;
-    const k = slotOf(v);
-    let pat = slots.get(k);
+  const setResult = (id: number, data: Int32Array): void => {
+    const dst = reg(id);
+    if (data !== dst) dst.set(data);
+    if (!withEvents || p.region[id] !== REGION_TMP) return;
+    const r = p.reg[id]!;
+    let pat = pats[r];
     if (!pat) {
       pat = new Int32Array(N);
-      slots.set(k, pat);
+      pats[r] = pat;
     }
-    const m = lowMaskOf(v.width) | 0;
-    for (let r = 0; r < N; r++) pat[r] = (pat[r]! & ~m) | (data[r]! & m);
+    const w = p.width[id]!;
+    const m = w >= 32 ? -1 : (2 ** w - 1) | 0;
+    for (let k = 0; k < N; k++) pat[k] = (pat[k]! & ~m) | (data[k]! & m);
   };
-  const evalCounted = (plan: MacroPlan, mv2: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array }): Int32Array => {
-    const r = evalMacro(plan, ctx.geom, mv2);
+  const evalCounted = (plan: MacroPlan, vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array }): Int32Array => {
+    const r = evalMacro(plan, ctx.geom, vals);
     total.writeCells += r.writeCells;
     total.flagWriteCells += r.flagWriteCells;
     if (idle > 1) {
-      // the idle rows beyond the one simulated: same writes as it
       const sub = (x?: Int32Array): Int32Array | undefined => (x ? x.subarray(realRows) : undefined);
-      const ri = evalMacro(plan, ctx.geom, { dst: sub(mv2.dst), src: sub(mv2.src), a: sub(mv2.a), b: sub(mv2.b) });
+      const ri = evalMacro(plan, ctx.geom, { dst: sub(vals.dst), src: sub(vals.src), a: sub(vals.a), b: sub(vals.b) });
       total.writeCells += (idle - 1) * ri.writeCells;
       total.flagWriteCells += (idle - 1) * ri.flagWriteCells;
     }
     return r.dst;
   };
-  for (const s of program.steps) {
-    if (withEvents) {
-      const mvEv = movementStep(ctx, program, s, mv, moveCache);
-      if (mvEv) {
-        addScaledEvents(movement, mvEv, batch);
-        const w = s.op === "load" ? program.values[s.dst]!.width : s.op === "store" ? program.values[s.src]!.width : 0;
-        const remote = mvEv.transferBitsArray + mvEv.transferBitsTile;
-        clock.add(s.op === "load" ? "load" : "store", w, P > 0 ? remote / P : 0);
-      } else if (s.op !== "free") clock.flush();
-    }
-    switch (s.op) {
-      case "load": {
-        const src = env.get(s.src.tensor);
-        const t = q.tensors.get(s.src.tensor)!;
-        if (!src) throw new Error(`fast sim: tensor ${s.src.tensor} not available (${program.unit})`);
-        const [C, H, W] = t.shape;
-        const d = new Int32Array(N);
-        for (let n = 0; n < batch; n++) {
-          const base = (n * C + s.src.channel) * H * W;
-          for (let oy = 0; oy < OH; oy++) {
-            const iy = oy * s.src.sy + s.src.dy;
-            const rb = n * P + oy * OW;
-            if (iy < 0 || iy >= H) {
-              d.fill(s.src.pad, rb, rb + OW);
-              continue;
-            }
-            for (let ox = 0; ox < OW; ox++) {
-              const ix = ox * s.src.sx + s.src.dx;
-              d[rb + ox] = ix >= 0 && ix < W ? src[base + iy * W + ix]! : s.src.pad;
-            }
-          }
-        }
-        const v = program.values[s.dst]!;
-        if (idle > 0 && v.region === "tmp") {
-          // idle rows are never loaded: a TMP slot keeps what it held (IN cells stay 0)
-          const old = oldOf(v);
-          d.set(old.subarray(realRows), realRows);
-        }
-        vals.set(s.dst, d);
-        if (v.region === "tmp") writeSlot(v, d);
+  // Static events are summed per structural class at the end (count x events).
+  const classCount = withEvents ? new Float64Array(ctx.classes.length + 1024) : new Float64Array(0);
+  const priceStatic = (ev: ApEvents, extraKeyBits: number): void => {
+    addScaledEvents(total, ev, arraysTotal * batch);
+    total.cycles += ev.cycles * (mapping.passes - arraysTotal) * batch;
+    if (extraKeyBits) total.searchRowBits += extraKeyBits * ev.searches * R * arraysTotal * batch;
+  };
+  for (let i = 0; i < p.nSteps; i++) {
+    const o = p.op[i]!, d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
+    if (withEvents) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
+    switch (o) {
+      case OP_LOAD: {
+        const s = p.loads[imm]!;
+        const src = env.get(s.tensor);
+        if (!src) throw new Error(`fast sim: tensor ${s.tensor} not available (${p.unit})`);
+        const x = reg(d);
+        const keep = idle > 0 && p.region[d] === REGION_TMP ? oldOf(d) : null;
+        fillLoad(x, src, s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
+        // idle rows are never loaded: a TMP slot keeps what it held, IN cells stay 0
+        if (keep) x.set(keep.subarray(realRows), realRows);
+        else if (idle > 0) x.fill(0, realRows);
+        setResult(d, x);
         break;
       }
-      case "store": {
-        const x = V(s.src);
-        for (let n = 0; n < batch; n++) out.set(x.subarray(n * P, (n + 1) * P), (n * OC + s.channel) * P);
+      case OP_STORE: {
+        const x = reg(a);
+        for (let n = 0; n < batch; n++) out.set(x.subarray(n * P, (n + 1) * P), (n * OC + b) * P);
         break;
       }
-      case "free":
-        for (const id of s.ids) vals.delete(id);
+      case OP_FREE:
         break;
-      case "mac": {
-        // Weight folding off: a predicated add and a predicated subtract on the stored weight bits.
-        const dst = program.values[s.dst]!;
-        const src = program.values[s.src]!;
+      case OP_MAC: {
+        // Weight folding off: a predicated add and a predicated subtract on 2 stored weight bits.
+        const w = p.width[d]!, sg = p.signed[d] === 1;
         if (withEvents) {
-          const mk = (kind: "add" | "sub"): MacroOp => ({ kind, dst: makeValue(dst.name, dst.cells!, dst.signed), src: makeValue(src.name, src.cells!, src.signed) });
-          const sa = structuralPlan(ctx, mk("add"), R), ss = structuralPlan(ctx, mk("sub"), R);
-          for (const st of [sa.events, ss.events]) {
-            addScaledEvents(total, st, arraysTotal * batch);
-            // the two stored weight bits join every compare
-            total.searchRowBits += 2 * st.searches * R * arraysTotal * batch;
-            total.cycles += st.cycles * mapping.passes * batch - st.cycles * arraysTotal * batch;
-          }
-          if (s.weight !== 0) {
-            const res = evalCounted(s.weight > 0 ? sa.plan : ss.plan, { dst: V(s.dst), src: V(s.src) });
-            vals.set(s.dst, res);
-            writeSlot(dst, res);
-          }
-        } else if (s.weight !== 0) {
-          const d = V(s.dst), x = V(s.src);
-          for (let r = 0; r < N; r++) d[r] = wrap(d[r]! + s.weight * x[r]!, dst.width, dst.signed);
+          const addCls = ctx.classes[cls![i]!]!;
+          const dstV = apValue(p, d), srcV = apValue(p, a);
+          const subPlan = ctx.cache.plan({ kind: "sub", dst: dstV, src: srcV });
+          priceStatic(addCls.events, 2);
+          priceStatic(subPlan.staticEvents(ctx.arch.timing, R), 2);
+          if (imm !== 0) setResult(d, evalCounted(imm > 0 ? addCls.plan : subPlan, { dst: reg(d), src: reg(a) }));
+        } else if (imm !== 0) {
+          const x = reg(d), y = reg(a);
+          for (let r = 0; r < N; r++) x[r] = wrap(x[r]! + imm * y[r]!, w, sg);
         }
         break;
       }
       default: {
-        const dstV = program.values[(s as { dst: number }).dst]!;
         if (!withEvents) {
-          vals.set(dstV.id, valueStep(s, dstV, V, N, vals));
+          valueStep(p, i, reg, N);
           break;
         }
-        const op = toMacroOp(s, program, ctx.layout)!;
-        const { plan, events: st } = structuralPlan(ctx, op, R);
-        addScaledEvents(total, st, arraysTotal * batch);
-        total.cycles += st.cycles * mapping.passes * batch - st.cycles * arraysTotal * batch;
-        const mv2: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
-        if (s.op === "addOut" || s.op === "subOut") {
-          mv2.a = V(s.a);
-          mv2.b = V(s.b);
-          mv2.dst = oldOf(dstV);
-        } else if (s.op === "add" || s.op === "sub" || s.op === "max") {
-          mv2.dst = V(s.dst);
-          mv2.src = V(s.src);
-        } else if (s.op === "negate" && s.src === s.dst) {
-          mv2.dst = V(s.dst);
-          mv2.src = V(s.src);
-        } else if (s.op === "copy" || s.op === "negate" || s.op === "threshold") {
-          mv2.src = V(s.src);
-          mv2.dst = oldOf(dstV);
-        } else mv2.dst = oldOf(dstV);
-        const res = evalCounted(plan, mv2);
-        vals.set(dstV.id, res);
-        writeSlot(dstV, res);
+        const ci = cls![i]!;
+        const c = ctx.classes[ci]!;
+        classCount[ci]!++;
+        const vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
+        if (o === OP_ADDOUT || o === OP_SUBOUT) {
+          const dv = reg(d);
+          const old = pats[p.reg[d]!];
+          const det = c.plan.detail;
+          const flips = addOutKernel(
+            o === OP_ADDOUT, reg(a), reg(b), old, dv, N, realRows, idle,
+            p.width[d]!, p.signed[d] === 1, p.width[a]!, p.signed[a] === 1, p.width[b]!, p.signed[b] === 1,
+            det.signA >= 0, det.signB >= 0,
+          );
+          total.writeCells += flips.dst;
+          const scratch = (cell: number, n: number): void => {
+            if (n === 0) return;
+            if (ctx.geom.isFlagCell(cell)) total.flagWriteCells += n;
+            else total.writeCells += n;
+          };
+          scratch(det.chain, flips.chain);
+          scratch(det.signA, flips.signA);
+          scratch(det.signB, flips.signB);
+          setResult(d, dv);
+          break;
+        }
+        if (o === OP_ADDOUT || o === OP_SUBOUT) {
+          vals.a = reg(a);
+          vals.b = reg(b);
+          vals.dst = oldOf(d);
+        } else if (o === OP_ADD || o === OP_SUB || o === OP_MAX || (o === OP_NEGATE && a === d)) {
+          vals.dst = reg(d);
+          vals.src = reg(a);
+        } else if (o === OP_COPY || o === OP_NEGATE || o === OP_THRESHOLD) {
+          vals.src = reg(a);
+          vals.dst = oldOf(d);
+        } else vals.dst = oldOf(d);
+        setResult(d, evalCounted(c.plan, vals));
       }
     }
   }
-  clock.flush();
-  if (vals.size > 0) {
-    const leaked = [...vals.keys()].map((id) => program.values[id]!.name).slice(0, 5);
-    throw new RtapError(`internal: values never freed in unit ${program.unit}: ${leaked.join(", ")}`);
+  if (withEvents) {
+    clock.flush();
+    for (let ci = 0; ci < classCount.length; ci++) if (classCount[ci]) {
+      const ev = ctx.classes[ci]!.events;
+      addScaledEvents(total, ev, classCount[ci]! * arraysTotal * batch);
+      total.cycles += ev.cycles * classCount[ci]! * (mapping.passes - arraysTotal) * batch;
+    }
   }
   env.set(outputName, out);
   movement.cycles = clock.cycles * batch;
@@ -388,61 +429,108 @@ function simulateFast(
   return { total, movement };
 }
 
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/**
+ * dst <- a +/- b (destination "any") with its written cells, in one tight loop: the closed forms
+ * of src/ap/semantics.ts (destination: popcount(old) + popcount(new); carry/borrow flag: 2 x runs
+ * of 1s in the carry vector; sign captures: 2 per negative operand whose sign is captured). Rows
+ * from `realRows` on are idle rows, each standing for `idle` rows. Tested against evalMacro and
+ * the bit-level simulator.
+ */
+function addOutKernel(
+  isAdd: boolean, av: Int32Array, bv: Int32Array, oldPat: Int32Array | undefined, out: Int32Array, N: number, realRows: number, idle: number,
+  wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
+): { dst: number; chain: number; signA: number; signB: number } {
+  const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
+  const am = aSigned ? -1 : (2 ** aw - 1) | 0, bm = bSigned ? -1 : (2 ** bw - 1) | 0;
+  const sh = 32 - wd;
+  let dst = 0, chain = 0, sa = 0, sb = 0;
+  const one = (r: number, weight: number): void => {
+    const au = av[r]! & am & mask, bu = bv[r]! & bm & mask;
+    const full = isAdd ? au + bu : au - bu;
+    const nu = full & mask;
+    out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
+    let f = popcount(nu);
+    if (oldPat) f += popcount(oldPat[r]! & mask);
+    let c = ((au ^ bu ^ full) >>> 1) & mask;
+    c = c & ~(c << 1);
+    dst += weight * f;
+    chain += weight * 2 * popcount(c);
+    if (capA && av[r]! < 0) sa += 2 * weight;
+    if (capB && bv[r]! < 0) sb += 2 * weight;
+  };
+  for (let r = 0; r < realRows; r++) one(r, 1);
+  for (let r = realRows; r < N; r++) one(r, idle);
+  return { dst, chain, signA: sa, signB: sb };
+}
+
 /** A compute step on integers (values only): the macro-op semantics in plain loops. */
-function valueStep(s: PStep, m: PValue, V: (id: number) => Int32Array, N: number, vals: Map<number, Int32Array>): Int32Array {
-  const w = m.width, sg = m.signed;
-  switch (s.op) {
-    case "addOut":
-    case "subOut": {
-      const a = V(s.a), b = V(s.b), d = new Int32Array(N);
-      if (s.op === "addOut") for (let r = 0; r < N; r++) d[r] = wrap(a[r]! + b[r]!, w, sg);
-      else for (let r = 0; r < N; r++) d[r] = wrap(a[r]! - b[r]!, w, sg);
-      return d;
+function valueStep(p: UnitProgram, i: number, reg: (id: number) => Int32Array, N: number): void {
+  const o = p.op[i]!, dId = p.dst[i]!, aId = p.a[i]!, bId = p.b[i]!, imm = p.imm[i]!;
+  const w = p.width[dId]!, sg = p.signed[dId] === 1;
+  const sh = 32 - w;
+  const d = reg(dId);
+  switch (o) {
+    case OP_ADDOUT:
+    case OP_SUBOUT: {
+      const a = reg(aId), b = reg(bId);
+      if (o === OP_ADDOUT) {
+        if (sg) for (let r = 0; r < N; r++) d[r] = ((a[r]! + b[r]!) << sh) >> sh;
+        else for (let r = 0; r < N; r++) d[r] = ((a[r]! + b[r]!) << sh) >>> sh;
+      } else if (sg) for (let r = 0; r < N; r++) d[r] = ((a[r]! - b[r]!) << sh) >> sh;
+      else for (let r = 0; r < N; r++) d[r] = ((a[r]! - b[r]!) << sh) >>> sh;
+      return;
     }
-    case "add":
-    case "sub": {
-      const x = V(s.src), d = V(s.dst);
-      const sh = s.shift;
-      if (s.op === "add") for (let r = 0; r < N; r++) d[r] = wrap(d[r]! + (x[r]! << sh), w, sg);
-      else for (let r = 0; r < N; r++) d[r] = wrap(d[r]! - (x[r]! << sh), w, sg);
-      return d;
+    case OP_ADD:
+    case OP_SUB: {
+      const x = reg(aId);
+      if (o === OP_ADD) for (let r = 0; r < N; r++) d[r] = wrap(d[r]! + (x[r]! << imm), w, sg);
+      else for (let r = 0; r < N; r++) d[r] = wrap(d[r]! - (x[r]! << imm), w, sg);
+      return;
     }
-    case "copy": {
-      const x = V(s.src), d = new Int32Array(N);
-      for (let r = 0; r < N; r++) d[r] = wrap(x[r]! << s.shift, w, sg);
-      return d;
+    case OP_COPY: {
+      const x = reg(aId);
+      for (let r = 0; r < N; r++) d[r] = wrap(x[r]! << imm, w, sg);
+      return;
     }
-    case "negate": {
-      const x = V(s.src), d = s.src === s.dst ? x : new Int32Array(N);
+    case OP_NEGATE: {
+      const x = reg(aId);
       for (let r = 0; r < N; r++) d[r] = wrap(-x[r]!, w, sg);
-      return d;
+      return;
     }
-    case "set":
-      return new Int32Array(N).fill(wrap(s.k, w, sg));
-    case "max": {
-      const x = V(s.src), d = V(s.dst);
+    case OP_SET:
+      d.fill(wrap(imm, w, sg));
+      return;
+    case OP_MAX: {
+      const x = reg(aId);
       for (let r = 0; r < N; r++) if (x[r]! > d[r]!) d[r] = x[r]!;
-      return d;
+      return;
     }
-    case "threshold": {
-      const x = V(s.src), d = new Int32Array(N);
-      const T = s.thresholds;
+    case OP_THRESHOLD: {
+      const x = reg(aId);
+      const T = p.thresholds[imm]!;
+      const L = T.length;
       for (let r = 0; r < N; r++) {
         const v = x[r]!;
         let k = 0;
-        while (k < T.length && v >= T[k]!) k++;
+        while (k < L && v >= T[k]!) k++;
         d[r] = k;
       }
-      return d;
+      return;
     }
     default:
-      throw new Error(`valueStep: ${s.op}`);
+      throw new Error(`valueStep: op ${o}`);
   }
-  void vals;
+  void bId;
 }
 
 function simulateBits(
-  ctx: SimContext, program: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
+  ctx: SimContext, p: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
   env: Map<string, Int32Array>, batch: number,
 ): UnitEvents {
   const q = ctx.q;
@@ -457,77 +545,78 @@ function simulateBits(
   const movement = zeroEvents();
   const moveCache = new Map<string, ApEvents>();
   const clock = new MovementClock(ctx.arch, mapping);
-  // Which (array, row) each position occupies; arrays indexed globally (pass-major).
+  // Which simulated array and row each position occupies (arrays indexed pass-major).
   const perPass = Math.ceil(P / mapping.passes);
   const posArray = new Int32Array(P), posRow = new Int32Array(P);
-  for (let p = 0; p < P; p++) {
-    const pl = mapping.place(p);
-    posArray[p] = Math.floor(p / perPass) * mapping.arrays + pl.tile * ctx.arch.arraysPerTile + pl.array;
-    posRow[p] = pl.row;
+  for (let pos = 0; pos < P; pos++) {
+    const pl = mapping.place(pos);
+    posArray[pos] = Math.floor(pos / perPass) * mapping.arrays + pl.tile * ctx.arch.arraysPerTile + pl.array;
+    posRow[pos] = pl.row;
   }
+  const values = new Map<number, ApValue>();
+  const val = (id: number): ApValue => {
+    let v = values.get(id);
+    if (!v) {
+      v = apValue(p, id);
+      values.set(id, v);
+    }
+    return v;
+  };
+  const scratch = new Int32Array(P);
   for (let n = 0; n < batch; n++) {
     const arrays: ApArray[] = [];
-    for (let a = 0; a < arraysTotal; a++) arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + a * 7919 + n * 104729 } } : {}));
-    const apv = (id: number): ApValue => {
-      const x = program.values[id]!;
-      return makeValue(x.name, x.cells!, x.signed);
-    };
-    for (const s of program.steps) {
-      const mvEv = movementStep(ctx, program, s, mv, moveCache);
-      if (mvEv) {
-        if (n === 0) {
-          addScaledEvents(movement, mvEv, batch);
-          const w = s.op === "load" ? program.values[s.dst]!.width : s.op === "store" ? program.values[s.src]!.width : 0;
-          const remote = mvEv.transferBitsArray + mvEv.transferBitsTile;
-          clock.add(s.op === "load" ? "load" : "store", w, P > 0 ? remote / P : 0);
-        }
-      } else if (s.op !== "free" && n === 0) clock.flush();
-      switch (s.op) {
-        case "load": {
-          const src = env.get(s.src.tensor)!;
-          const t = q.tensors.get(s.src.tensor)!;
-          const [C, H, W] = t.shape;
-          const per: Int32Array[] = arrays.map(() => new Int32Array(R));
-          const touched = new Uint8Array(arraysTotal);
-          const base = (n * C + s.src.channel) * H * W;
-          for (let p = 0; p < P; p++) {
-            const oy = Math.floor(p / OW), ox = p % OW;
-            const iy = oy * s.src.sy + s.src.dy, ix = ox * s.src.sx + s.src.dx;
-            per[posArray[p]!]![posRow[p]!] = iy >= 0 && iy < H && ix >= 0 && ix < W ? src[base + iy * W + ix]! : s.src.pad;
-            touched[posArray[p]!] = 1;
-          }
-          const v = apv(s.dst);
-          arrays.forEach((arr, a) => {
-            if (!touched[a]) return;
-            // write only the active rows (idle rows are never loaded)
+    for (let k = 0; k < arraysTotal; k++) {
+      arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n * 104729 } } : {}));
+    }
+    for (let i = 0; i < p.nSteps; i++) {
+      const o = p.op[i]!;
+      if (n === 0) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
+      switch (o) {
+        case OP_LOAD: {
+          const s = p.loads[p.imm[i]!]!;
+          // one image at a time: a view of this image's tensor
+          const t = q.tensors.get(s.tensor)!;
+          const per = t.shape[0] * t.shape[1] * t.shape[2];
+          fillLoad(scratch, env.get(s.tensor)!.subarray(n * per, (n + 1) * per), s, t.shape, 1, OH, OW);
+          const v = val(p.dst[i]!);
+          for (let k = 0; k < arraysTotal; k++) {
+            const arr = arrays[k]!;
             const cur = arr.getValue(v);
-            for (let p = 0; p < P; p++) if (posArray[p] === a) cur[posRow[p]!] = per[a]![posRow[p]!]!;
-            arr.setValue(v, cur);
-          });
+            let touched = false;
+            for (let pos = 0; pos < P; pos++) {
+              if (posArray[pos] !== k) continue;
+              cur[posRow[pos]!] = scratch[pos]!;
+              touched = true;
+            }
+            if (touched) arr.setValue(v, cur); // idle rows are never loaded
+          }
           break;
         }
-        case "store": {
-          const v = apv(s.src);
+        case OP_STORE: {
+          const v = val(p.a[i]!);
           const vals = arrays.map((arr) => arr.getValue(v));
-          const o = (n * OC + s.channel) * P;
-          for (let p = 0; p < P; p++) out[o + p] = vals[posArray[p]!]![posRow[p]!]!;
+          const off = (n * OC + p.b[i]!) * P;
+          for (let pos = 0; pos < P; pos++) out[off + pos] = vals[posArray[pos]!]![posRow[pos]!]!;
           break;
         }
-        case "free":
+        case OP_FREE:
           break;
-        case "mac":
+        case OP_MAC:
           throw new RtapError("bit-level simulation of a program compiled with weight folding off is not supported (weights stored in rows need predicated LUTs); use --sim fast");
         default: {
-          const plan = ctx.cache.plan(toMacroOp(s, program, ctx.layout)!);
+          const plan = ctx.cache.plan(toMacroOp(p, i, ctx.layout)!);
           for (const arr of arrays) arr.run(plan.micro);
         }
       }
     }
     if (n === 0) clock.flush();
-    const parts = arrays.map((a) => a.events);
     const sum = zeroEvents();
-    for (const e of parts) addEvents(sum, e);
-    sum.cycles = Math.max(...parts.map((e) => e.cycles)) * mapping.passes;
+    let cyc = 0;
+    for (const arr of arrays) {
+      addEvents(sum, arr.events);
+      cyc = Math.max(cyc, arr.events.cycles);
+    }
+    sum.cycles = cyc * mapping.passes;
     addEvents(total, sum);
   }
   env.set(outputName, out);

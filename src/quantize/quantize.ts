@@ -24,7 +24,7 @@ import { attrFloat, attrInt, attrInts, nodeWhere, numel } from "../import/graph.
 import { runOp } from "../reference/integer.js";
 import { Rng } from "../util/random.js";
 import { ternarizeTwn } from "../zoo/twn.js";
-import { chainGrid, chainIsMonotone, composeLinear, evalChain, isLinear, type ChainOp } from "./chain.js";
+import { chainGrid, composeLinear, evalChain, isLinear, type ChainOp } from "./chain.js";
 import type { QConvOp, QGraph, QOp, QTensor, Shape3 } from "./qgraph.js";
 import { bitsFor } from "./qgraph.js";
 
@@ -331,14 +331,24 @@ class Quantizer {
       this.inserted.push(node.name);
     }
     const step = grid.step[0]!;
+    const kLo = grid.kLo;
     for (let c = 0; c < C; c++) {
       if (Math.abs(grid.step[c]! - step) > 1e-6 * step) throw new RtapError("per-channel activation scales are not supported (the next layer sums across channels)", nodeWhere(node));
-      if (Math.abs(grid.offset[c]! + grid.kLo * grid.step[c]!) > 1e-6 * step) {
-        throw new RtapError("activation quantizers with a non-zero zero point are not supported (the value 0 must be code 0)", nodeWhere(node));
+    }
+    // Codes count grid steps from the smallest reachable value, which must stand for 0 (a ReLU or
+    // clip at 0 before the quantizer): signed activations would need an offset in every sum.
+    for (let c = 0; c < C; c++) {
+      const zeroAt = grid.offset[c]! + kLo * grid.step[c]!;
+      if (Math.abs(zeroAt) > 1e-6 * step) {
+        throw new RtapError(
+          zeroAt < 0
+            ? `the smallest activation value is ${zeroAt.toPrecision(4)}, not 0: rtap supports unsigned activations only (add a ReLU or clip at 0 before the quantizer)`
+            : `the smallest activation value is ${zeroAt.toPrecision(4)}, not 0 (the quantizer's zero point leaves code 0 unused below a positive value); rtap needs the value 0 to be representable`,
+          nodeWhere(node),
+        );
       }
     }
-    if (grid.kLo !== 0) throw new RtapError(`activation codes start at ${grid.kLo}; rtap supports unsigned activations starting at 0 (add a ReLU/clip at 0)`, nodeWhere(node));
-    const kHi = grid.kHi;
+    const kHi = grid.kHi - kLo;
     const bits = bitsFor(0, kHi);
     if (bits > 16) throw new RtapError(`activation has ${kHi + 1} levels; rtap supports at most 16-bit activations`, nodeWhere(node));
     const L = (1 << bits) - 1;
@@ -347,7 +357,7 @@ class Quantizer {
       const vmin = t.minPerChannel[c]!, vmax = t.maxPerChannel[c]!;
       const codeOf = (x: number): number => {
         const y = evalChain(ops, c, t.scale[c]! * x + t.offset[c]!);
-        return Math.round((y - grid!.offset[c]!) / grid!.step[c]!);
+        return Math.round((y - grid!.offset[c]!) / grid!.step[c]!) - kLo;
       };
       for (let k = 1; k <= L; k++) {
         // smallest x in [vmin, vmax+1] with code(x) >= k (vmax+1 = never reached)
@@ -373,24 +383,39 @@ class Quantizer {
     return out;
   }
 
-  /** Negates channels whose chain decreases (negative batch-norm gamma) so thresholds are "v >= T". */
+  /**
+   * Makes every channel's chain increase with the integer: a channel whose linear prefix (before
+   * the first rounding/clipping op) has a negative overall factor (e.g. a negative batch-norm
+   * gamma) is negated at its producer (conv weight row or add multipliers; real values unchanged),
+   * so thresholds read "v >= T". Factors after the first nonlinear op must be positive.
+   */
   private makeMonotone(v: FVal, node: GraphNode): void {
     const t = this.q.tensors.get(v.base)!;
     const C = t.shape[0];
-    if (chainIsMonotone(v.ops, C) && t.scale.every((s) => s >= 0)) return;
+    const factorOf = (op: ChainOp, c: number): number | undefined => {
+      const k = op.kind === "mul" || op.kind === "div" ? op.k : op.kind === "bn" ? op.mul : op.kind === "quantize" || op.kind === "dequantize" ? op.scale : undefined;
+      return k ? (k.length === 1 ? k[0]! : k[c]!) : undefined;
+    };
     const flip: number[] = [];
     for (let c = 0; c < C; c++) {
-      let sign = Math.sign(t.scale[c]!) || 1;
+      let sign = t.scale[c]! < 0 ? -1 : 1;
+      let prefix = true;
       for (const op of v.ops) {
-        const k = op.kind === "mul" || op.kind === "div" ? op.k : op.kind === "bn" ? op.mul : op.kind === "quantize" || op.kind === "dequantize" ? op.scale : undefined;
-        if (k) sign *= Math.sign(k.length === 1 ? k[0]! : k[c]!) || 1;
-        if (!isLinear(op)) break; // only the linear prefix can be absorbed by negating the integer
+        const k = factorOf(op, c);
+        if (prefix) {
+          if (k !== undefined) sign *= k < 0 ? -1 : 1;
+          if (k === 0) throw new RtapError(`a zero scale in channel ${c} makes the activation constant in a way rtap cannot express`, nodeWhere(node));
+          if (!isLinear(op)) prefix = false;
+        } else if (k !== undefined && !(k > 0)) {
+          throw new RtapError(`a non-positive scale after the activation's rounding (channel ${c}) makes it decrease; not supported`, nodeWhere(node));
+        }
       }
       if (sign < 0) flip.push(c);
     }
+    if (flip.length === 0) return;
     const producer = this.q.ops.find((o) => o.output === v.base);
-    if (flip.length === 0 || !producer || (producer.kind !== "conv" && producer.kind !== "add") || (this.consumers.get(v.base) ?? 0) > 0) {
-      throw new RtapError("activation chain decreases with its input (negative scale) in a way rtap cannot fold", nodeWhere(node));
+    if (!producer || (producer.kind !== "conv" && producer.kind !== "add") || (this.consumers.get(v.base) ?? 0) > 0) {
+      throw new RtapError("activation decreases with its input (a negative scale) and its producer cannot be negated; not supported", nodeWhere(node));
     }
     for (const c of flip) {
       if (producer.kind === "conv") {
@@ -405,14 +430,11 @@ class Quantizer {
       t.maxPerChannel[c] = -mn;
       t.scale[c] = -t.scale[c]!;
       if (this.calib?.env.has(v.base)) {
-        // keep calibration data consistent with the flipped channel
+        // keep calibration data consistent with the negated channel
         const data = this.calib.env.get(v.base)!;
         const S = t.shape[1] * t.shape[2];
         for (let n = 0; n < this.calib.n; n++) for (let i = 0; i < S; i++) data[(n * C + c) * S + i] = -data[(n * C + c) * S + i]!;
       }
-    }
-    if (!chainIsMonotone(v.ops, C) && !t.scale.every((s) => s >= 0)) {
-      throw new RtapError("activation chain is not monotone after sign folding", nodeWhere(node));
     }
   }
 

@@ -82,20 +82,20 @@ describe("unsupported quantization constructs give an RtapError naming the node"
     return n.graph(n.conv(q, 3, 2, 3, {}, "consumer"));
   }
 
-  test("fake-quant without the clip at 0 (signed codes), and a QDQ activation with a non-zero zero point", () => {
-    expectRtapError(() => quantizeGraph(signedFakeQuant()), 'node "consumer" (Conv): activation');
-    expectRtapError(() => quantizeGraph(zeroPointQdq()), 'node "consumer" (Conv): activation');
+  test("fake-quant without the clip at 0 (signed codes) is reported as a signed activation", () => {
+    expectRtapError(() => quantizeGraph(signedFakeQuant()), /node "consumer" \(Conv\): the smallest activation value is -[\d.e+-]+, not 0: rtap supports unsigned activations only/);
   });
 
-  const swapped =
-    "bug: src/quantize/quantize.ts lines 335-340 check the zero point before the code range, so signed codes (kLo < 0, zero offset) get " +
-    "'non-zero zero point' and a ReLU'd QDQ activation with zero point 3 gets 'codes start at 3 ... (add a ReLU/clip at 0)': the two messages are swapped";
-  test("signed codes are reported as signed codes", { todo: swapped }, () => {
-    expectRtapError(() => quantizeGraph(signedFakeQuant()), /node "consumer" \(Conv\): activation codes start at -\d+; rtap supports unsigned activations/);
-  });
-
-  test("a non-zero zero point is reported as a zero point", { todo: swapped }, () => {
-    expectRtapError(() => quantizeGraph(zeroPointQdq()), 'node "consumer" (Conv): activation quantizers with a non-zero zero point are not supported');
+  test("a ReLU'd QDQ activation with zero point 3 is supported: codes count from the smallest reachable value (0)", () => {
+    const q = quantizeGraph(zeroPointQdq());
+    const rq = q.ops.find((o) => o.kind === "requant");
+    assert.ok(rq, "a requant op");
+    const t = q.tensors.get(rq.output)!;
+    assert.equal(t.offset[0], 0);
+    assert.ok(Math.abs(t.scale[0]! - 0.1) < 1e-7, `scale ${t.scale[0]}`);
+    assert.equal(t.minPerChannel[0], 0);
+    // the largest code is bounded by the conv's reachable range, never beyond 255 - 3
+    assert.ok(t.maxPerChannel[0]! > 0 && t.maxPerChannel[0]! <= 252, `max code ${t.maxPerChannel[0]}`);
   });
 
   test("per-channel activation scales", () => {
