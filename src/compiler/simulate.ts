@@ -539,7 +539,6 @@ function simulateBits(
   const P = OH * OW;
   const R = mapping.rowsPerArray;
   const arraysTotal = mapping.arrays * mapping.passes;
-  const geom = ctx.geom.rows === R ? ctx.geom : ctx.geom.withRows(R);
   const out = new Int32Array(batch * OC * P);
   const total = zeroEvents();
   const movement = zeroEvents();
@@ -562,41 +561,47 @@ function simulateBits(
     }
     return v;
   };
+  // Images run side by side: image n owns rows n*R .. n*R+R-1 of every simulated array (rows are
+  // independent under SIMD, so each image's events are exactly those of its own R-row array).
+  const chunk = Math.max(1, Math.min(batch, Math.floor(64 / Math.max(1, arraysTotal)) || 1));
   const scratch = new Int32Array(P);
-  for (let n = 0; n < batch; n++) {
+  for (let n0 = 0; n0 < batch; n0 += chunk) {
+    const nb = Math.min(chunk, batch - n0);
+    const geom = ctx.geom.withRows(R * nb);
     const arrays: ApArray[] = [];
     for (let k = 0; k < arraysTotal; k++) {
-      arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n * 104729 } } : {}));
+      arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n0 * 104729 } } : {}));
     }
     for (let i = 0; i < p.nSteps; i++) {
       const o = p.op[i]!;
-      if (n === 0) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
+      if (n0 === 0) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
       switch (o) {
         case OP_LOAD: {
           const s = p.loads[p.imm[i]!]!;
-          // one image at a time: a view of this image's tensor
           const t = q.tensors.get(s.tensor)!;
           const per = t.shape[0] * t.shape[1] * t.shape[2];
-          fillLoad(scratch, env.get(s.tensor)!.subarray(n * per, (n + 1) * per), s, t.shape, 1, OH, OW);
           const v = val(p.dst[i]!);
-          for (let k = 0; k < arraysTotal; k++) {
-            const arr = arrays[k]!;
-            const cur = arr.getValue(v);
-            let touched = false;
+          const cur = arrays.map((arr) => arr.getValue(v));
+          const touched = new Uint8Array(arraysTotal);
+          for (let n = 0; n < nb; n++) {
+            fillLoad(scratch, env.get(s.tensor)!.subarray((n0 + n) * per, (n0 + n + 1) * per), s, t.shape, 1, OH, OW);
             for (let pos = 0; pos < P; pos++) {
-              if (posArray[pos] !== k) continue;
-              cur[posRow[pos]!] = scratch[pos]!;
-              touched = true;
+              cur[posArray[pos]!]![n * R + posRow[pos]!] = scratch[pos]!;
+              touched[posArray[pos]!] = 1;
             }
-            if (touched) arr.setValue(v, cur); // idle rows are never loaded
           }
+          arrays.forEach((arr, k) => {
+            if (touched[k]) arr.setValue(v, cur[k]!); // idle rows keep their contents (never loaded)
+          });
           break;
         }
         case OP_STORE: {
           const v = val(p.a[i]!);
           const vals = arrays.map((arr) => arr.getValue(v));
-          const off = (n * OC + p.b[i]!) * P;
-          for (let pos = 0; pos < P; pos++) out[off + pos] = vals[posArray[pos]!]![posRow[pos]!]!;
+          for (let n = 0; n < nb; n++) {
+            const off = ((n0 + n) * OC + p.b[i]!) * P;
+            for (let pos = 0; pos < P; pos++) out[off + pos] = vals[posArray[pos]!]![n * R + posRow[pos]!]!;
+          }
           break;
         }
         case OP_FREE:
@@ -609,14 +614,17 @@ function simulateBits(
         }
       }
     }
-    if (n === 0) clock.flush();
+    if (n0 === 0) clock.flush();
     const sum = zeroEvents();
     let cyc = 0;
     for (const arr of arrays) {
       addEvents(sum, arr.events);
       cyc = Math.max(cyc, arr.events.cycles);
     }
-    sum.cycles = cyc * mapping.passes;
+    // Per-operation counters (not per row) happened once for the nb images side by side; on the
+    // machine each image runs its own stream. Row counters (row bits, cells) are already summed.
+    for (const k of ["searches", "writes", "tagOps", "shifts", "shiftSteps"] as const) sum[k] *= nb;
+    sum.cycles = cyc * mapping.passes * nb;
     addEvents(total, sum);
   }
   env.set(outputName, out);
