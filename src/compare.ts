@@ -1,0 +1,330 @@
+/**
+ * The comparison (`rtap compare`): one network, priced on every target under one cost model.
+ *
+ *  - AP targets (RTM-AP, SRAM-CAM AP): compile for the architecture file, simulate at word level on
+ *    the inputs (exact event counts), price the events with the technology file, per unit.
+ *  - Crossbar targets (ISAAC-style, NeuroSim-calibrated): the crossbar model on the same integer
+ *    graph (src/cost/crossbar.ts).
+ *  - Ablation: the RTM-AP with each compiler pass switched off (programs recompiled and
+ *    re-simulated; the layout and movement passes change only the placement, so their events are
+ *    the full pipeline's compute events plus the re-planned movement).
+ *  - Sensitivity: the RTM-AP/crossbar energy ratio with each uncertain parameter at 0.5x and 2x, and
+ *    the factor one parameter alone would need to reach the paper's 7.5x.
+ */
+import { loadArch, type ApArch } from "./ap/config.js";
+import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import type { PassSwitches } from "./compiler/lower.js";
+import { mapPositions, loadEvents, storeEvents, type UnitMapping } from "./compiler/mapping.js";
+import { compileNetwork, PASS_NAMES, runCompiled, type CompiledNetwork } from "./compiler/pipeline.js";
+import { OP_LOAD, OP_STORE } from "./compiler/program.js";
+import { apCostPerLayer, type ApShape } from "./cost/ap.js";
+import { crossbarCost } from "./cost/crossbar.js";
+import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
+import { loadApTechnology, loadCrossbarTechnology, technologyPath } from "./cost/technology.js";
+import type { ApTechnology, CrossbarTechnology } from "./cost/technology.js";
+import { workloadFromQGraph } from "./cost/workload.js";
+import { loadDataset, randomImages } from "./data/index.js";
+import { RtapError } from "./errors.js";
+import { loadQuantizedModel, type QuantizedModel } from "./model.js";
+import { convMacs, type QConvOp } from "./quantize/qgraph.js";
+import type { AblationResult, ComparisonReport, LayerResult, SensitivityResult, TargetResult } from "./report/types.js";
+import { RTAP_VERSION } from "./version.js";
+
+export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string }> = {
+  "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP" },
+  "sram-ap": { arch: "sram-ap", tech: "sram-ap", label: "SRAM-CAM AP" },
+};
+
+export const CROSSBAR_TARGETS: Record<string, { tech: string; label: string }> = {
+  "crossbar-isaac": { tech: "crossbar-isaac", label: "Crossbar CIM, ISAAC-style (32 nm numbers scaled to 22 nm)" },
+  "crossbar-neurosim22": { tech: "crossbar-neurosim22", label: "Crossbar CIM, DNN+NeuroSim V1.4 calibrated (22 nm RRAM)" },
+};
+
+export const DEFAULT_TARGETS = ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22"];
+
+/** `crossbar` in a target list stands for both crossbar baselines. */
+export function expandTargets(list: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of list) {
+    if (t === "crossbar") out.push(...Object.keys(CROSSBAR_TARGETS));
+    else if (t in AP_TARGETS || t in CROSSBAR_TARGETS) out.push(t);
+    else throw new RtapError(`unknown target "${t}"; targets: ${[...Object.keys(AP_TARGETS), "crossbar", ...Object.keys(CROSSBAR_TARGETS)].join(", ")}`);
+  }
+  return [...new Set(out)];
+}
+
+export interface CompareOptions {
+  targets?: readonly string[];
+  seed?: number;
+  /** Inputs: a dataset spec (first `images` images) or seeded random images (default). */
+  dataset?: string;
+  images?: number;
+  ablation?: boolean;
+  sensitivity?: boolean;
+  /** Ratio the sensitivity study solves for (the paper's 7.5x). */
+  targetRatio?: number;
+  onStage?: (stage: string) => void;
+}
+
+export interface CompareResult {
+  report: ComparisonReport;
+  seconds: number;
+}
+
+const AP_COMPONENTS = ["search", "write", "shift", "periphery", "movement", "buffers", "leakage"] as const;
+
+function apShapeOfArch(a: ApArch): ApShape {
+  return {
+    tiles: a.tiles,
+    arraysPerTile: a.arraysPerTile,
+    rows: a.array.rows,
+    tracksPerRow: a.array.tracks,
+    domainsPerTrack: a.array.domains,
+    portsPerTrack: a.array.ports,
+  };
+}
+
+interface ApRun {
+  net: CompiledNetwork;
+  perUnit: { name: string; events: ApEvents }[];
+  total: ApEvents;
+  addCycles: number;
+}
+
+function simulateAp(net: CompiledNetwork, pixels: Uint8Array, n: number): ApRun {
+  const r = runCompiled(net, pixels, n, { mode: "fast", events: true });
+  const scale = (e: ApEvents): ApEvents => {
+    const o = zeroEvents();
+    for (const k of Object.keys(e) as (keyof ApEvents)[]) o[k] = e[k] / n;
+    return o;
+  };
+  let addCycles = 0;
+  for (const u of net.units) addCycles += u.stats.cyclesCompiled;
+  return { net, perUnit: r.units.map((u) => ({ name: u.unit, events: scale(u.events) })), total: scale(r.events), addCycles };
+}
+
+/** Movement events (and their cycles) of a compiled network, per unit, per image. */
+function movementOnly(net: CompiledNetwork): ApEvents[] {
+  const q = net.q;
+  const producer = new Map<string, UnitMapping>();
+  const out: ApEvents[] = [];
+  for (const cu of net.units) {
+    const e = zeroEvents();
+    const p = cu.program;
+    const mv = { arch: net.arch, mapping: cu.mapping, producerMapping: (t: string) => (t === q.input ? ("global" as const) : (producer.get(t) ?? ("global" as const))), local: net.passes.movement };
+    const cache = new Map<string, ApEvents>();
+    for (let i = 0; i < p.nSteps; i++) {
+      if (p.op[i] === OP_LOAD) {
+        const s = p.loads[p.imm[i]!]!;
+        const w = p.width[p.dst[i]!]!;
+        const key = `${s.tensor}|${s.sy},${s.sx},${s.dy},${s.dx}|${w}`;
+        let ev = cache.get(key);
+        if (!ev) {
+          ev = loadEvents(mv, s, w, q.tensors.get(s.tensor)!.shape);
+          cache.set(key, ev);
+        }
+        addEvents(e, { ...ev, cycles: 0 });
+      } else if (p.op[i] === OP_STORE) addEvents(e, { ...storeEvents(mv, p.width[p.a[i]!]!), cycles: 0 });
+    }
+    producer.set(cu.unit.output, cu.mapping);
+    out.push(e);
+  }
+  return out;
+}
+
+function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, shape: ApShape): TargetResult {
+  const priced = apCostPerLayer(run.perUnit.map((u) => ({ name: u.name, events: u.events })), tech, shape);
+  const layers: LayerResult[] = priced.perLayer.map((l, i) => {
+    const cu = run.net.units[i]!;
+    return {
+      name: l.name,
+      energyJ: l.energyJ,
+      components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, l.energy[k]])),
+      latencyS: l.latencyS,
+      movementJ: l.energy.movement + l.energy.buffers,
+      extra: {
+        add_cycles: cu.stats.cyclesCompiled,
+        add_cycles_naive: cu.stats.cyclesNaive,
+        shifts: run.perUnit[i]!.events.shifts,
+        row_utilization: cu.mapping.utilization,
+        arrays: cu.mapping.arrays,
+      },
+    };
+  });
+  const t = priced.total;
+  return {
+    target: id,
+    label,
+    kind: "ap",
+    files,
+    energyJ: t.energyJ,
+    latencyS: t.latencyS,
+    areaMm2: t.areaMm2,
+    inferencesPerJ: 1 / t.energyJ,
+    movementShare: (t.energy.movement + t.energy.buffers) / t.energyJ,
+    energyRatioVsCrossbar: {},
+    components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, t.energy[k]])),
+    layers,
+  };
+}
+
+function crossbarTarget(id: string, label: string, file: string, q: QuantizedModel, tech: CrossbarTechnology): TargetResult {
+  const c = crossbarCost(workloadFromQGraph(q.qgraph), tech);
+  const comp = c.total.components as unknown as Record<string, number>;
+  const layers: LayerResult[] = c.perLayer.map((l) => {
+    const e = l.energy as unknown as Record<string, number>;
+    const total = Object.values(e).reduce((a, b) => a + b, 0);
+    return { name: l.name, energyJ: total, components: { ...e }, latencyS: l.latencyS, movementJ: (e.interconnect ?? 0) + (e.buffers ?? 0) };
+  });
+  // digital non-MAC ops (residual add, pooling, requant) as one layer row so layers sum to the total
+  const auxJ = c.aux.reduce((s, a) => s + a.energy + a.bufferEnergy, 0);
+  if (auxJ > 0) layers.push({ name: "non-MAC ops", energyJ: auxJ, components: { other: c.aux.reduce((s, a) => s + a.energy, 0), buffers: c.aux.reduce((s, a) => s + a.bufferEnergy, 0) }, latencyS: 0, movementJ: 0 });
+  return {
+    target: id,
+    label,
+    kind: "crossbar",
+    files: [file],
+    energyJ: c.total.energyJ,
+    latencyS: c.total.latencyS,
+    areaMm2: c.total.areaMm2,
+    inferencesPerJ: 1 / c.total.energyJ,
+    movementShare: ((comp.interconnect ?? 0) + (comp.buffers ?? 0)) / c.total.energyJ,
+    energyRatioVsCrossbar: {},
+    components: { ...comp },
+    layers,
+  };
+}
+
+export function compareModel(model: string, opts: CompareOptions = {}): CompareResult {
+  const t0 = performance.now();
+  const stage = opts.onStage ?? (() => {});
+  const targets = expandTargets(opts.targets ?? DEFAULT_TARGETS);
+  stage("quantize");
+  const m = loadQuantizedModel(model, { seed: opts.seed });
+  const q = m.qgraph;
+  const inShape = q.tensors.get(q.input)!.shape;
+  const n = opts.images ?? 1;
+  let pixels: Uint8Array;
+  let inputs: string;
+  if (opts.dataset) {
+    const ds = loadDataset(opts.dataset, { limit: n });
+    if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, opts.dataset);
+    pixels = ds.images;
+    inputs = `${ds.count} image(s) of ${ds.spec}`;
+  } else {
+    pixels = randomImages(inShape, n, (opts.seed ?? 0) + 1);
+    inputs = `${n} seeded random image(s)`;
+  }
+  const count = pixels.length / (inShape[0] * inShape[1] * inShape[2]);
+  const result: TargetResult[] = [];
+  let rtm: { run: ApRun; tech: ApTechnology; shape: ApShape; arch: ApArch } | undefined;
+  for (const id of targets) {
+    if (id in AP_TARGETS) {
+      const spec = AP_TARGETS[id]!;
+      const arch = loadArch(spec.arch);
+      const tech = loadApTechnology(spec.tech);
+      stage(`compile ${id}`);
+      const net = compileNetwork(q, { arch });
+      stage(`simulate ${id}`);
+      const run = simulateAp(net, pixels, count);
+      const shape = apShapeOfArch(arch);
+      result.push(apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, shape));
+      if (id === "rtm-ap") rtm = { run, tech, shape, arch };
+    } else {
+      const spec = CROSSBAR_TARGETS[id]!;
+      stage(`price ${id}`);
+      result.push(crossbarTarget(id, spec.label, technologyPath(spec.tech), m, loadCrossbarTechnology(spec.tech)));
+    }
+  }
+  const crossbars = result.filter((r) => r.kind === "crossbar");
+  for (const r of result) for (const x of crossbars) r.energyRatioVsCrossbar[x.target] = r.energyJ / x.energyJ;
+
+  const ablation: AblationResult[] = [];
+  if (opts.ablation !== false && rtm) {
+    const full = rtm;
+    const fullEnergy = result.find((r) => r.target === "rtm-ap")!.energyJ;
+    const price = (perUnit: { name: string; events: ApEvents }[]): { energyJ: number; latencyS: number } => {
+      const c = apCostPerLayer(perUnit, full.tech, full.shape).total;
+      return { energyJ: c.energyJ, latencyS: c.latencyS };
+    };
+    const base = price(full.run.perUnit);
+    ablation.push({ pass: "none", energyJ: base.energyJ, latencyS: base.latencyS, addCycles: full.run.addCycles, energyVsFull: base.energyJ / fullEnergy });
+    const fullMovement = movementOnly(full.run.net);
+    for (const pass of Object.keys(PASS_NAMES) as (keyof PassSwitches)[]) {
+      stage(`ablation: ${PASS_NAMES[pass]} off`);
+      let perUnit: { name: string; events: ApEvents }[];
+      let addCycles = full.run.addCycles;
+      if (pass === "layout" || pass === "movement") {
+        // same programs, other placement or movement model: swap the movement events
+        const passes = { ...full.run.net.passes, [pass]: false };
+        const net: CompiledNetwork = {
+          ...full.run.net,
+          passes,
+          units: full.run.net.units.map((u) => ({ ...u, mapping: pass === "layout" ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
+        };
+        const mv = movementOnly(net);
+        perUnit = full.run.perUnit.map((u, i) => {
+          const e = { ...u.events };
+          for (const k of Object.keys(e) as (keyof ApEvents)[]) if (k !== "cycles") e[k] += mv[i]![k] - fullMovement[i]![k];
+          return { name: u.name, events: e };
+        });
+      } else {
+        const net = compileNetwork(q, { arch: full.arch, disable: [pass] });
+        const run = simulateAp(net, pixels, count);
+        perUnit = run.perUnit;
+        addCycles = run.addCycles;
+      }
+      const c = price(perUnit);
+      ablation.push({ pass: PASS_NAMES[pass], energyJ: c.energyJ, latencyS: c.latencyS, addCycles, energyVsFull: c.energyJ / fullEnergy });
+    }
+  }
+
+  const sensitivity: SensitivityResult[] = [];
+  if (opts.sensitivity !== false && rtm) {
+    stage("sensitivity");
+    const targetRatio = opts.targetRatio ?? 7.5;
+    for (const x of crossbars) {
+      const tech = loadCrossbarTechnology(CROSSBAR_TARGETS[x.target]!.tech);
+      const params = defaultUncertainParameters(rtm.tech, tech);
+      const evaluate = energyRatioEvaluator({ ap: rtm.tech, apEvents: rtm.run.total, apShape: rtm.shape, crossbar: tech, workload: workloadFromQGraph(q), params });
+      const names = params.map((p) => p.name);
+      const td = tornado(evaluate, names);
+      sensitivity.push({
+        crossbar: x.target,
+        ratioDefinition: "crossbar energy / RTM-AP energy (higher = RTM-AP better)",
+        baseRatio: td.base,
+        entries: td.bars.map((b) => ({ parameter: b.name, lowFactor: b.lowFactor, highFactor: b.highFactor, ratioAtLow: b.atLow, ratioAtHigh: b.atHigh })),
+        targetRatio,
+        whatItTakes: names.map((name) => {
+          const s = solveMultiplier(evaluate, name, targetRatio, { minFactor: 1e-9, maxFactor: 1e9 });
+          return s.reachable
+            ? { parameter: name, factor: s.multiplier, note: `x${s.multiplier.toPrecision(3)} alone gives ${s.ratio.toPrecision(3)}x` }
+            : { parameter: name, factor: null, note: s.reason };
+        }),
+      });
+    }
+  }
+
+  let macs = 0;
+  for (const op of q.ops) if (op.kind === "conv") macs += convMacs(op as QConvOp, q.tensors.get(op.output)!.shape);
+  const report: ComparisonReport = {
+    model,
+    modelInfo: {
+      "compute units": rtm?.run.net.units.length ?? 0,
+      MACs: macs,
+      inputs,
+      "activation bits": q.activationBits,
+      ...(m.zoo ? { "zoo model": m.zoo.name, "weight sparsity": Math.round(m.zoo.sparsity * 1000) / 1000 } : {}),
+    },
+    rtapVersion: RTAP_VERSION,
+    targets: result,
+    ablation,
+    sensitivity,
+    notes: [
+      ...q.notes,
+      `AP energies come from exact event counts of the compiled program simulated on ${inputs} (per inference); crossbar energies from the crossbar model on the same integer graph.`,
+      "Every number in the technology and architecture files carries its source or is marked as an assumption (configs/tech, configs/arch); see docs/cost-model.md and docs/results.md.",
+    ],
+  };
+  return { report, seconds: (performance.now() - t0) / 1000 };
+}
