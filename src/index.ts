@@ -1,0 +1,39 @@
+/**
+ * rtap's library API: the same functions the `rtap` command is built on, stage by stage
+ * (docs/architecture.md).
+ */
+export { RtapError } from "./errors.js";
+export { RTAP_VERSION } from "./version.js";
+
+// import
+export type { Graph, GraphNode, ConstTensor, DType } from "./import/graph.js";
+export { importOnnxFile, importOnnxBytes } from "./import/onnx.js";
+export { loadModel, loadQuantizedModel, type LoadedModel, type QuantizedModel, type ModelOptions } from "./model.js";
+export { buildZooModel, zooNames, isZooSpec, ternarizeTwn, type ZooInfo } from "./zoo/index.js";
+export { runFloat, pixelsToInput, argmax } from "./float/executor.js";
+
+// quantize and reference
+export type { QGraph, QOp, QTensor, QConvOp, QAddOp, QRequantOp, QPoolOp } from "./quantize/qgraph.js";
+export { quantizeGraph, type QuantizeOptions } from "./quantize/quantize.js";
+export { runReference, dequantizeOutput, type ReferenceResult } from "./reference/integer.js";
+
+// data and evaluation
+export { loadDataset, randomImages, type Dataset } from "./data/index.js";
+export { evaluate, type EvalOptions, type EvalResult } from "./eval.js";
+
+// the AP machine
+export * as ap from "./ap/index.js";
+export { loadArch, type ApArch } from "./ap/config.js";
+export type { ApEvents } from "./ap/events.js";
+
+// compiler and simulation
+export { compileNetwork, runCompiled, verifyProgram, PASS_NAMES, type CompiledNetwork, type CompileOptions, type RunOptions, type RunResult } from "./compiler/pipeline.js";
+export { emitStage, EMIT_STAGES, type EmitStage } from "./compiler/emit.js";
+export { eliminateCommonSubexpressions } from "./compiler/cse/index.js";
+export type { PassSwitches } from "./compiler/lower.js";
+
+// cost, comparison, report
+export { loadTechnology, loadApTechnology, loadCrossbarTechnology, crossbarCost, apCost, workloadFromQGraph, sensitivityStudy } from "./cost/index.js";
+export { compareModel, type CompareOptions } from "./compare.js";
+export { writeReport, reportToHtml, reportToJson, reportToCsv } from "./report/index.js";
+export type { ComparisonReport, TargetResult } from "./report/types.js";
