@@ -40,7 +40,19 @@ import { asOperand, toPattern, valueRange, type ApValue, type Operand } from "./
 export type DstInit = "any" | "zero";
 export type OperandLike = ApValue | Operand;
 
+/** A row condition added to every compare of an op: the op acts only on rows where each cell holds its bit. */
+export interface PredicateBit {
+  cell: number;
+  bit: 0 | 1;
+}
+
 interface MacroBase {
+  /**
+   * Rows the op acts on: every compare of its passes also requires these cells to hold these bits
+   * (e.g. a stored weight bit), so other rows are never tagged and never written. Supported by the
+   * in-place add, sub and addConst (LUT passes only).
+   */
+  predicate?: readonly PredicateBit[];
   /**
    * Cells to use instead of the static flags for this op's scratch bits, in order: the chain flag
    * (carry/borrow/negation/max), the sign of src/a, the sign of b, the marker — or, for
@@ -251,7 +263,16 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
     built = buildSteps(op, geom, scratch, capture, where);
   }
   const micro: MicroOp[] = [];
-  lowerSteps(geom, built.steps, offsets, micro, where);
+  if (op.predicate && op.predicate.length) {
+    if (op.kind !== "add" && op.kind !== "sub" && op.kind !== "addConst") {
+      throw new RtapError(`a predicate is supported on add, sub and addConst only`, where);
+    }
+    for (const p of op.predicate) {
+      geom.checkCell(p.cell, where);
+      if (op.dst.cells.includes(p.cell)) throw new RtapError(`predicate cell ${geom.describeCell(p.cell)} is a bit of the destination`, where);
+    }
+  }
+  lowerSteps(geom, built.steps, offsets, micro, where, op.predicate);
   if (opts.returnHome ?? true) returnHome(offsets, micro);
   const endOffsets = [...offsets];
   // Memoized per (timing, rows): a word-level simulator asks for the same plan's events often.
@@ -287,7 +308,7 @@ export function macroSignature(op: MacroOp): string {
     const p = asOperand(x);
     return `${v(p.value)}<<${p.shift}`;
   };
-  const parts: string[] = [op.kind, v(op.dst), op.scratch ? op.scratch.join(",") : "-"];
+  const parts: string[] = [op.kind, v(op.dst), op.scratch ? op.scratch.join(",") : "-", op.predicate ? op.predicate.map((p) => `${p.cell}=${p.bit}`).join(",") : "-"];
   switch (op.kind) {
     case "add":
     case "sub":

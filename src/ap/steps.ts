@@ -78,9 +78,12 @@ export function lowerSteps(
   offsets: Int32Array,
   out: MicroOp[],
   where: string,
+  predicate?: readonly { cell: number; bit: 0 | 1 }[],
 ): void {
+  const pred = predicate ?? [];
   for (const step of steps) {
     const cells = cellsOf(step);
+    for (const p of pred) cells.push(p.cell);
     for (const c of cells) geom.checkCell(c, where);
     const feasible = feasibleOffsets(geom, cells);
     if (feasible === null) throw placementError(geom, cells, where, step.label);
@@ -105,8 +108,8 @@ export function lowerSteps(
           for (const p of u.lut.passes) {
             out.push({
               op: "compare",
-              cols: p.keyCols.map((j) => colOf(u.cells[j]!)),
-              bits: p.keyCols.map((j, k) => p.keyBits[k]! ^ ((u.invert >>> j) & 1)),
+              cols: [...p.keyCols.map((j) => colOf(u.cells[j]!)), ...pred.map((q) => colOf(q.cell))],
+              bits: [...p.keyCols.map((j, k) => p.keyBits[k]! ^ ((u.invert >>> j) & 1)), ...pred.map((q) => q.bit)],
               combine: "set",
             });
             for (const j of p.writeCols) if ((u.invert >>> j) & 1) throw new Error(`internal: inverted column written`);
@@ -114,12 +117,13 @@ export function lowerSteps(
           }
           break;
         case "compare":
-          out.push({ op: "compare", cols: u.cells.map(colOf), bits: [...u.bits], combine: u.combine });
+          out.push({ op: "compare", cols: [...u.cells.map(colOf), ...pred.map((q) => colOf(q.cell))], bits: [...u.bits, ...pred.map((q) => q.bit)], combine: u.combine });
           break;
         case "write":
           out.push({ op: "write", cols: u.cells.map(colOf), bits: [...u.bits] });
           break;
         case "tag":
+          if (pred.length) throw new RtapError(`${step.label}: a tag operation cannot be predicated`, where);
           out.push({ op: "tag", fn: u.fn });
           break;
       }
