@@ -17,9 +17,11 @@ import type { QGraph } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
 import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./mapping.js";
-import { OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD, type UnitProgram } from "./program.js";
+import { UnitProgram, OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD } from "./program.js";
 import { rowLayout, type RowLayout } from "./rowlayout.js";
 import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
+import { planStationary, preferStationary, simulateStationary, type FcPlan } from "./fc-stationary.js";
+import { naiveCost } from "./cse/cost.js";
 import { buildUnits, type ComputeUnit } from "./units.js";
 import { addEvents, zeroEvents, type ApEvents } from "../ap/events.js";
 import type { FaultOptions } from "../ap/faults.js";
@@ -48,6 +50,11 @@ export interface CompileOptions {
   disable?: readonly (keyof PassSwitches)[];
   /** Run the verifier on every unit (default false; tests set it). */
   verify?: boolean;
+  /**
+   * Fully connected layers (one output position) on the weight-stationary mapping: "auto" (default)
+   * when O x J >= 100k, "always" for every one, "never".
+   */
+  fcStationary?: "auto" | "always" | "never";
   onProgress?: (done: number, total: number, unit: string) => void;
 }
 
@@ -56,6 +63,8 @@ export interface CompiledUnit {
   program: UnitProgram;
   stats: UnitStats;
   mapping: UnitMapping;
+  /** Set when the unit uses the weight-stationary mapping (fully connected, one position). */
+  stationary?: FcPlan;
 }
 
 export interface CompiledNetwork {
@@ -77,7 +86,16 @@ export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNe
   for (const p of opts.disable ?? []) passes[p] = false;
   const units = buildUnits(q);
   const compiled: CompiledUnit[] = [];
+  let dedicated = 0; // arrays at the chip's end kept by weight-stationary layers
   units.forEach((u, i) => {
+    const fcMode = opts.fcStationary ?? "auto";
+    if (u.kind === "conv" && u.terms.length === 1 && !u.stored && fcMode !== "never" && isFc(u.terms[0]!.conv, q) && (fcMode === "always" || preferStationary(u.terms[0]!.conv, q))) {
+      const c = compileStationary(q, u, layout, arch, dedicated);
+      dedicated += c.stationary!.arraysPerSlice * c.stationary!.G;
+      compiled.push(c);
+      opts.onProgress?.(i + 1, units.length, u.name);
+      return;
+    }
     const { program, stats } = lowerUnit(u, { q, layout, passes });
     if (opts.verify) {
       const problems = verifyProgram(program, passes.bitwidth, layout.geom.cells);
@@ -88,6 +106,40 @@ export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNe
     opts.onProgress?.(i + 1, units.length, u.name);
   });
   return { q, arch, layout, passes, units: compiled, seconds: (performance.now() - t0) / 1000 };
+}
+
+function isFc(conv: { output: string }, q: QGraph): boolean {
+  const s = q.tensors.get(conv.output)!.shape;
+  return s[1] * s[2] === 1;
+}
+
+/** A fully connected unit on the weight-stationary mapping (src/compiler/fc-stationary.ts). */
+function compileStationary(q: QGraph, u: Extract<ComputeUnit, { kind: "conv" }>, layout: RowLayout, arch: ApArch, dedicated: number): CompiledUnit {
+  const conv = u.terms[0]!.conv;
+  const plan = planStationary(q, conv, u.requant, u.output, layout, arch, dedicated);
+  const J = plan.J;
+  const ranges = { min: new Float64Array(J), max: new Float64Array(J).fill(2 ** plan.inWidth - 1) };
+  const naive = naiveCost({ rows: plan.O, cols: J, data: conv.weights }, ranges);
+  const stats: UnitStats = {
+    unit: u.name, kind: "conv", matrices: [{ name: conv.name, rows: plan.O, cols: J, nonZeros: conv.weights.reduce((n, w) => n + (w !== 0 ? 1 : 0), 0) }],
+    addsNaive: naive.additions, addsCompiled: 2 * J, cyclesNaive: naive.cycles, cyclesCompiled: 2 * J * plan.acc.width,
+    slices: plan.G, blocks: 1, stagingCopies: 0, peakTmpSlots: 3 + plan.thresholds.length, peakTmpBits: 0, peakInBits: 2 * plan.Jg,
+  };
+  const A = plan.arraysPerSlice * plan.G;
+  const first = plan.firstArray;
+  const mapping: UnitMapping = {
+    shape: q.tensors.get(u.output)!.shape,
+    positions: 1,
+    rowsPerArray: arch.array.rows,
+    arrays: A,
+    tiles: Math.ceil((first + A) / arch.arraysPerTile) - Math.floor(first / arch.arraysPerTile),
+    passes: 1,
+    utilization: plan.O / (plan.arraysPerSlice * arch.array.rows),
+    raster: true,
+    place: () => ({ tile: Math.floor(first / arch.arraysPerTile), array: first % arch.arraysPerTile, row: 0 }),
+    rowsInArray: new Int32Array(A).fill(Math.min(arch.array.rows, plan.O)),
+  };
+  return { unit: u, program: new UnitProgram(u.name).finish(), stats, mapping, stationary: plan };
 }
 
 /**
@@ -214,7 +266,15 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
       producerMapping: (t) => (t === q.input ? "global" : (producer.get(t) ?? "global")),
       local: net.passes.movement,
     };
-    const ue: UnitEvents = simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
+    let ue: UnitEvents;
+    if (cu.stationary) {
+      const plan = cu.stationary;
+      const x = env.get((cu.unit as Extract<ComputeUnit, { kind: "conv" }>).terms[0]!.conv.input)!;
+      const prod = mv.producerMapping(plan.conv.input);
+      const r = simulateStationary(plan, q, net.arch, net.layout, sim.cache, x, batch, prod, opts.mode ?? "fast", net.passes.movement);
+      env.set(cu.unit.output, r.output);
+      ue = { total: r.events, movement: r.movement };
+    } else ue = simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
     producer.set(cu.unit.output, cu.mapping);
     let bad = 0;
     const ref = opts.reference?.get(cu.unit.output);

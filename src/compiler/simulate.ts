@@ -16,7 +16,7 @@ import { ApArray } from "../ap/array.js";
 import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "../ap/events.js";
 import type { FaultOptions } from "../ap/faults.js";
 import type { ApGeometry } from "../ap/geometry.js";
-import { MacroPlanCache, type MacroOp, type MacroPlan } from "../ap/macro.js";
+import { MacroPlanCache, expandMacro, type MacroOp, type MacroPlan } from "../ap/macro.js";
 import { evalMacro } from "../ap/semantics.js";
 import { makeValue, shl, type ApValue } from "../ap/value.js";
 import { RtapError } from "../errors.js";
@@ -609,7 +609,8 @@ function simulateBits(
         case OP_MAC:
           throw new RtapError("bit-level simulation of a program compiled with weight folding off is not supported (weights stored in rows need predicated LUTs); use --sim fast");
         default: {
-          const plan = ctx.cache.plan(toMacroOp(p, i, ctx.layout)!);
+          // expanded afresh (not cached: a big network has millions of distinct ops)
+          const plan = expandMacro(toMacroOp(p, i, ctx.layout)!, ctx.geom);
           for (const arr of arrays) arr.run(plan.micro);
         }
       }
