@@ -66,14 +66,19 @@ export function register(program: Command): void {
 export function summaryJson(net: CompiledNetwork, model: string): Record<string, unknown> {
   let addsNaive = 0, addsCompiled = 0, cyclesNaive = 0, cyclesCompiled = 0, steps = 0;
   const units = net.units.map((u) => {
-    addsNaive += u.stats.addsNaive;
-    addsCompiled += u.stats.addsCompiled;
-    cyclesNaive += u.stats.cyclesNaive;
-    cyclesCompiled += u.stats.cyclesCompiled;
+    // The CSE totals cover the positions mapping; weight-stationary layers are a different
+    // mapping (predicated broadcast adds, no expression DAG) and are listed on their own.
+    if (!u.stationary) {
+      addsNaive += u.stats.addsNaive;
+      addsCompiled += u.stats.addsCompiled;
+      cyclesNaive += u.stats.cyclesNaive;
+      cyclesCompiled += u.stats.cyclesCompiled;
+    }
     steps += u.program.nSteps;
     return {
       name: u.unit.name,
       kind: u.unit.kind,
+      mapping: u.stationary ? "weight-stationary" : "positions",
       matrices: u.stats.matrices,
       adds_naive: u.stats.addsNaive,
       adds_compiled: u.stats.addsCompiled,
@@ -113,18 +118,34 @@ function printHuman(ctx: CliContext, net: CompiledNetwork, model: string): void 
   if (off.length) println(ctx, `passes off: ${off.join(", ")}`);
   printTable(ctx, {
     head: ["unit", "O x J", "adds naive", "adds CSE", "cycles naive", "cycles CSE", "ratio", "slices x blocks", "rows used"],
-    rows: net.units.map((u) => [
-      u.unit.name,
-      u.stats.matrices.map((m) => `${m.rows}x${m.cols}`).join("+") || u.unit.kind,
-      formatCount(u.stats.addsNaive),
-      formatCount(u.stats.addsCompiled),
-      formatCount(u.stats.cyclesNaive),
-      formatCount(u.stats.cyclesCompiled),
-      u.stats.cyclesCompiled ? formatRatio(u.stats.cyclesNaive / u.stats.cyclesCompiled) : "-",
-      `${u.stats.slices} x ${u.stats.blocks}`,
-      `${u.mapping.positions} (${(u.mapping.utilization * 100).toFixed(0)}%)`,
-    ]),
+    rows: net.units.map((u) =>
+      u.stationary
+        ? [
+            u.unit.name,
+            u.stats.matrices.map((m) => `${m.rows}x${m.cols}`).join("+"),
+            formatCount(u.stats.addsNaive),
+            `${formatCount(u.stats.addsCompiled)} bcast`,
+            formatCount(u.stats.cyclesNaive),
+            "-",
+            "stationary",
+            `${u.stationary.G} slices`,
+            `${u.stationary.O} neurons (${(u.mapping.utilization * 100).toFixed(0)}%)`,
+          ]
+        : [
+            u.unit.name,
+            u.stats.matrices.map((m) => `${m.rows}x${m.cols}`).join("+") || u.unit.kind,
+            formatCount(u.stats.addsNaive),
+            formatCount(u.stats.addsCompiled),
+            formatCount(u.stats.cyclesNaive),
+            formatCount(u.stats.cyclesCompiled),
+            u.stats.cyclesCompiled ? formatRatio(u.stats.cyclesNaive / u.stats.cyclesCompiled) : "-",
+            `${u.stats.slices} x ${u.stats.blocks}`,
+            `${u.mapping.positions} (${(u.mapping.utilization * 100).toFixed(0)}%)`,
+          ],
+    ),
     align: ["left", "left", "right", "right", "right", "right", "right", "right", "right"],
   });
-  println(ctx, `total: additions ${formatCount(j.adds_naive as number)} -> ${formatCount(j.adds_compiled as number)}, bit-serial add cycles ${formatCount(j.add_cycles_naive as number)} -> ${formatCount(j.add_cycles_compiled as number)} (${formatRatio((j.ratio_cycles as number) ?? 0)} fewer)`);
+  println(ctx, `total (positions-mapped layers): additions ${formatCount(j.adds_naive as number)} -> ${formatCount(j.adds_compiled as number)}, bit-serial add cycles ${formatCount(j.add_cycles_naive as number)} -> ${formatCount(j.add_cycles_compiled as number)} (${formatRatio((j.ratio_cycles as number) ?? 0)} fewer)`);
+  const st = net.units.filter((u) => u.stationary);
+  if (st.length) println(ctx, `weight-stationary (rows over output neurons, inputs broadcast): ${st.map((u) => u.unit.name).join(", ")}`);
 }
