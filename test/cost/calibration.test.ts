@@ -30,19 +30,21 @@ for (const run of [NEUROSIM_RUN_A, NEUROSIM_RUN_B]) {
   });
 }
 
-// Switch on once the lead's quantizer turns zoo:resnet18 into an integer graph (set RTAP_ZOO_CALIBRATION=1):
-// the same technology on rtap's own padded, integer workload stays within 1.5x of NeuroSim's total
-// scaled by the MAC ratio (1.814 / 1.438 GMAC), since NeuroSim covers only the unpadded positions.
-test("crossbar-neurosim22 on zoo:resnet18 (rtap's integer graph)", { skip: process.env.RTAP_ZOO_CALIBRATION !== "1" && "needs the quantized zoo:resnet18 (set RTAP_ZOO_CALIBRATION=1)" }, async () => {
-  const { workloadFromQGraph } = await import("../../src/cost/workload.js");
-  const quantize = (await import("../../src/quantize/index.js" as string)) as { quantizeZoo?: (name: string) => unknown };
-  assert.ok(quantize.quantizeZoo, "src/quantize/index.ts must export quantizeZoo(name) -> QGraph (adjust this import to the real API)");
-  const qg = quantize.quantizeZoo("resnet18") as Parameters<typeof workloadFromQGraph>[0];
-  const w = workloadFromQGraph(qg);
-  const c = calibrateNeuroSim(NEUROSIM_RUN_A, { workload: w });
-  const macScale = w.totalMacs / neurosimResnet18Workload("valid").totalMacs;
-  assert.ok(within(c.cost.total.dynamicJ / (NEUROSIM_RUN_A.energy.total * macScale), 1.5));
-});
+// The same technology on rtap's own zoo:resnet18 integer graph (padded positions, 1.814 GMAC, its
+// own FC and shortcut layers): within 1.5x of NeuroSim's total and 2x on each big component, for
+// both ADC variants. (NeuroSim's valid-only shortcut covers 1.438 GMAC, so rtap's padded workload
+// is expected above it.)
+for (const run of [NEUROSIM_RUN_A, NEUROSIM_RUN_B]) {
+  test(`crossbar-neurosim22 on zoo:resnet18 (rtap's integer graph), run ${run.id}`, async (t) => {
+    const { workloadFromQGraph } = await import("../../src/cost/workload.js");
+    const { loadQuantizedModel } = await import("../../src/model.js");
+    const w = workloadFromQGraph(loadQuantizedModel("zoo:resnet18").qgraph);
+    const c = calibrateNeuroSim(run, { workload: w });
+    t.diagnostic(`zoo:resnet18 on crossbar-neurosim22 (run ${run.id}): ${c.components.map((r) => `${r.component} ${(r.rtapJ * 1e6).toFixed(2)} uJ (${r.ratio.toFixed(2)}x)`).join(", ")}; total ${(c.total.rtapJ * 1e6).toFixed(2)} uJ (${c.total.ratio.toFixed(2)}x)`);
+    assert.ok(within(c.total.ratio, 1.5), `total ratio ${c.total.ratio}`);
+    for (const r of c.components) if ((BIG_COMPONENTS as readonly string[]).includes(r.component)) assert.ok(within(r.ratio, 2), `${r.component} ratio ${r.ratio}`);
+  });
+}
 
 test("docs/results.md holds the current calibration section (regenerate: npx tsx scripts/calibrate-crossbar.ts)", async () => {
   const { readFileSync } = await import("node:fs");
