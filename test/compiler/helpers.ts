@@ -9,14 +9,14 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { archConfigDir, loadArch, parseArch, type ApArch, type ArraySpec } from "../../src/ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "../../src/ap/events.js";
 import type { FaultOptions } from "../../src/ap/faults.js";
-import type { CompiledNetwork } from "../../src/compiler/pipeline.js";
-import { runCompiled } from "../../src/compiler/pipeline.js";
+import { compileNetwork, runCompiled, type CompiledNetwork } from "../../src/compiler/pipeline.js";
 import type { SimMode } from "../../src/compiler/simulate.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { importOnnxFile } from "../../src/import/onnx.js";
 import type { QConvOp, QGraph, QOp, QTensor, Shape3 } from "../../src/quantize/qgraph.js";
 import { quantizeGraph } from "../../src/quantize/quantize.js";
-import { runReference } from "../../src/reference/integer.js";
+import { dequantizeOutput, runReference } from "../../src/reference/integer.js";
+import { argmax } from "../../src/float/executor.js";
 import { Rng } from "../../src/util/random.js";
 import { fixtureModel, FMNIST_SPEC, type FmnistEncoding } from "../import/fixtures.js";
 
@@ -37,9 +37,17 @@ export function fmnistQGraph(file: FmnistEncoding = "fmnist-resnet8.onnx"): QGra
 }
 
 /** The first n Fashion-MNIST test images (the full set when installed, else the 256-image slice). */
-export function fmnistImages(n: number): { images: Uint8Array; count: number } {
+export function fmnistImages(n: number): { images: Uint8Array; labels: Uint8Array; count: number } {
   const ds = loadDataset(FMNIST_SPEC, { limit: n });
-  return { images: ds.images, count: ds.count };
+  return { images: ds.images, labels: ds.labels, count: ds.count };
+}
+
+/** Top-1 accuracy of the network's integer logits (output codes, image-major) against labels. */
+export function accuracyOf(q: QGraph, output: Int32Array, labels: Uint8Array, count: number): number {
+  const logits = dequantizeOutput(q, output.subarray(0, count * 10), count);
+  let correct = 0;
+  for (let i = 0; i < count; i++) if (argmax(logits[i]!) === labels[i]) correct++;
+  return correct / count;
 }
 
 // ---------------------------------------------------------------- verified runs
@@ -282,4 +290,54 @@ export function archYamlWith(array: Record<string, number | number[]>, name = "t
   const text = stringifyYaml(doc);
   parseArch(text, name);
   return text;
+}
+
+// ---------------------------------------------------------------- end-to-end on fmnist-resnet8
+
+/**
+ * One encoding of fmnist-resnet8 end to end: compiled with the verifier, then every unit's output
+ * checked against the integer reference on `bit` images with the bit-level simulator and `fast`
+ * images with the word-level one (values only, chunks of 250). Returns the figures for diagnostics.
+ */
+export function fmnistEndToEnd(file: FmnistEncoding, bit: number, fast: number): { net: CompiledNetwork; bit: VerifiedRun; fast: VerifiedRun } {
+  const net = compileNetworkVerified(fmnistQGraph(file));
+  const { images, count } = fmnistImages(Math.max(bit, fast));
+  const b = verifiedRun(net, images, Math.min(bit, count), { mode: "bit" });
+  assertBitExact(b, `${file}: bit level, ${b.images} images`);
+  const f = verifiedRun(net, images, Math.min(fast, count), { mode: "fast", events: false, chunk: 250 });
+  assertBitExact(f, `${file}: word level, ${f.images} images`);
+  return { net, bit: b, fast: f };
+}
+
+/** compileNetwork with the verifier on (what every compiler test does). */
+export function compileNetworkVerified(q: QGraph, opts: Omit<Parameters<typeof compileNetwork>[1] & object, "verify"> = {}): CompiledNetwork {
+  return compileNetwork(q, { ...opts, verify: true });
+}
+
+// ---------------------------------------------------------------- ablation
+
+export interface AblationFigures {
+  pass: string;
+  addsCompiled: number;
+  addCycles: number;
+  stagingCopies: number;
+  steps: number;
+  events: ApEvents;
+}
+
+/** Compile-time and run-time figures of one configuration (fast run with events, verified). */
+export function ablationFigures(net: CompiledNetwork, run: VerifiedRun, pass: string): AblationFigures {
+  let addsCompiled = 0, addCycles = 0, stagingCopies = 0, steps = 0;
+  for (const u of net.units) {
+    addsCompiled += u.stats.addsCompiled;
+    addCycles += u.stats.cyclesCompiled;
+    stagingCopies += u.stats.stagingCopies;
+    steps += u.program.nSteps;
+  }
+  return { pass, addsCompiled, addCycles, stagingCopies, steps, events: run.events };
+}
+
+export function formatFigures(f: AblationFigures): string {
+  const e = f.events;
+  return `${f.pass}: adds ${f.addsCompiled}, add cycles ${f.addCycles}, staging ${f.stagingCopies}, steps ${f.steps}; run: cycles ${e.cycles}, searches ${e.searches}, searchRowBits ${e.searchRowBits}, writeCells ${e.writeCells}, shifts ${e.shifts}, transferBitsArray ${e.transferBitsArray}, transferBitsTile ${e.transferBitsTile}, transferBitsChip ${e.transferBitsChip}`;
 }
