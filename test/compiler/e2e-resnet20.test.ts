@@ -1,0 +1,31 @@
+/**
+ * zoo:resnet20 (CIFAR-10 shape, synthetic TWN weights) on seeded random 32x32 images: every unit
+ * bit-exact on 100 images with the word-level simulator, and on one image with the bit-level one,
+ * whose events equal the word level's unit by unit. (The bit level costs ~25 s per image here;
+ * the 100-image bit-level check is the fmnist one.)
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileNetwork } from "../../src/compiler/pipeline.js";
+import { randomImages } from "../../src/data/synthetic.js";
+import { loadQuantizedModel } from "../../src/model.js";
+import { assertBitExact, verifiedRun } from "./helpers.js";
+
+const q = loadQuantizedModel("zoo:resnet20").qgraph;
+const net = compileNetwork(q, { verify: true });
+
+test("zoo:resnet20: 100 random images bit-exact on the word level", (t) => {
+  const pixels = randomImages([3, 32, 32], 100, 20);
+  const r = verifiedRun(net, pixels, 100, { mode: "fast", events: false, chunk: 50 });
+  assertBitExact(r, "resnet20, word level");
+  t.diagnostic(`${net.units.length} units, ${r.compared} values equal`);
+});
+
+test("zoo:resnet20: one random image on the bit level, events identical to the word level", (t) => {
+  const pixels = randomImages([3, 32, 32], 1, 21);
+  const bit = verifiedRun(net, pixels, 1, { mode: "bit" });
+  assertBitExact(bit, "resnet20, bit level");
+  const fast = verifiedRun(net, pixels, 1, { mode: "fast" });
+  net.units.forEach((u, i) => assert.deepEqual(bit.unitEvents[i], fast.unitEvents[i], `events of unit ${u.unit.name}`));
+  t.diagnostic(`cycles ${fast.events.cycles}, searches ${fast.events.searches}, writeCells ${fast.events.writeCells}`);
+});
