@@ -99,7 +99,10 @@ function simulateAp(net: CompiledNetwork, pixels: Uint8Array, n: number): ApRun 
     return o;
   };
   let addCycles = 0;
-  for (const u of net.units) addCycles += u.stats.cyclesCompiled;
+  for (const u of net.units) if (!u.stationary) addCycles += u.stats.cyclesCompiled;
+  // drop the simulation's expansion caches and tensors (large for ImageNet networks)
+  net.sim = undefined;
+  r.tensors.clear();
   return { net, perUnit: r.units.map((u) => ({ name: u.unit, events: scale(u.events) })), total: scale(r.events), addCycles };
 }
 
@@ -230,6 +233,7 @@ export function compareModel(model: string, opts: CompareOptions = {}): CompareR
       const shape = apShapeOfArch(arch);
       result.push(apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, shape));
       if (id === "rtm-ap") rtm = { run, tech, shape, arch };
+      else (run as { net?: CompiledNetwork }).net = undefined; // only the RTM-AP's programs are needed later (ablation)
     } else {
       const spec = CROSSBAR_TARGETS[id]!;
       stage(`price ${id}`);

@@ -67,6 +67,19 @@ export interface LowerContext {
 
 const FULL_WIDTH = 31;
 
+interface ReduceResult {
+  dag: ExprDag;
+  schedule: Int32Array;
+  naive: { additions: number; cycles: number };
+  compiled: { additions: number; cycles: number };
+}
+
+/**
+ * CSE results of one process, per conv weight array and block: compiling the same network again
+ * (another architecture with the same row budget, an ablation variant) reuses them.
+ */
+const cseMemo = new WeakMap<Int8Array, Map<string, ReduceResult>>();
+
 /** The lowering of one unit: its program and statistics. */
 export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
   const b = new UnitProgram(u.name);
@@ -76,17 +89,26 @@ export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitPro
     slices: 0, blocks: 0, stagingCopies: 0, peakTmpSlots: 0, peakTmpBits: 0, peakInBits: 0,
   };
   const L = new Lowerer(u, ctx, b, alloc, stats);
-  switch (u.kind) {
-    case "conv":
-      L.conv(u);
-      break;
-    case "add":
-      L.add(u);
-      break;
-    case "maxpool":
-    case "sumpool":
-      L.pool(u);
-      break;
+  if (ctx.layout.scratchCells.length < 15 && hasRequant(u)) {
+    throw new RtapError(`requantization needs up to 15 scratch cells visible beside the accumulator; this row offers ${ctx.layout.scratchCells.length} (use more tracks per shift group or more ports)`, `unit "${u.name}"`);
+  }
+  try {
+    switch (u.kind) {
+      case "conv":
+        L.conv(u);
+        break;
+      case "add":
+        L.add(u);
+        break;
+      case "maxpool":
+      case "sumpool":
+        L.pool(u);
+        break;
+    }
+  } catch (e) {
+    // name the unit in allocation and capacity errors raised deep in the lowering
+    if (e instanceof RtapError && !e.message.includes(`unit "${u.name}"`) && !e.message.startsWith("op ")) throw new RtapError(e.message, `unit "${u.name}"`);
+    throw e;
   }
   stats.peakTmpSlots = alloc.peakTmpSlots;
   stats.peakTmpBits = alloc.peakTmpBits;
@@ -333,11 +355,12 @@ class Lowerer {
     if (!this.ctx.passes.weightFolding) {
       this.unfoldedSlice(matrix, leaves, o0, onOutput);
     } else {
-      const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name, reserve);
+      const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name, reserve, { weights: conv.weights, key: `${o0},${o1},${c0},${c1},${colMin.join(",").length},${plan.inWidth}` });
       this.stats.addsNaive += naive.additions;
       this.stats.cyclesNaive += naive.cycles;
       this.stats.addsCompiled += compiled.additions;
-      this.stats.cyclesCompiled += compiled.cycles;
+      // without bit-width inference every addition sweeps the full width
+      this.stats.cyclesCompiled += this.ctx.passes.bitwidth ? compiled.cycles : compiled.additions * FULL_WIDTH;
       this.emitDag(dag, schedule, leaves, o0, onOutput);
     }
     this.b.free(leaves.map((l) => l.id));
@@ -345,18 +368,32 @@ class Lowerer {
   }
 
   /** The reduction DAG of a block: CSE, trees only (CSE off), or chains (unrolling off). */
-  private reduce(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string, reserve = 0) {
+  private reduce(
+    matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string, reserve = 0,
+    memo?: { weights: Int8Array; key: string },
+  ): ReduceResult {
     const passes = this.ctx.passes;
-    const naive = naiveChain(matrix, ranges);
-    if (!passes.unroll) return { dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost };
+    if (!passes.unroll) {
+      const naive = naiveChain(matrix, ranges);
+      return { dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost };
+    }
     // Row storage left for the DAG's temporaries: slots minus accumulators, staging and combination headroom.
     const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - reserve - 8);
+    const key = memo ? `${memo.key}|${passes.cse ? "cse" : "trees"}|${free}` : "";
+    const cached = memo ? cseMemo.get(memo.weights)?.get(key) : undefined;
+    if (cached) return cached;
     const res = eliminateCommonSubexpressions(matrix, ranges, {
       groupSize: passes.cse ? "auto" : 1,
-      ...(this.ctx.layout.rtm ? { maxLiveTemporaries: free } : { maxLiveBits: free }),
+      maxLiveTemporaries: free,
       where: `op "${name}"`,
     });
-    return { dag: res.dag, schedule: res.schedule, naive: res.stats.naive, compiled: res.stats.compiled };
+    const out = { dag: res.dag, schedule: res.schedule, naive: res.stats.naive, compiled: res.stats.compiled };
+    if (memo) {
+      let m = cseMemo.get(memo.weights);
+      if (!m) cseMemo.set(memo.weights, (m = new Map()));
+      m.set(key, out);
+    }
+    return out;
   }
 
   private emitDag(dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
@@ -558,6 +595,10 @@ class Lowerer {
       for (let k = 0; k < K; k++) this.alloc.freeIn(inW);
     }
   }
+}
+
+function hasRequant(u: ComputeUnit): boolean {
+  return (u.kind === "conv" || u.kind === "add") && u.requant !== null && (1 << u.requant.bits) - 1 > 0;
 }
 
 /** Column placement order: natural (CSE groups share a packing level) or scattered (allocation off). */

@@ -147,12 +147,14 @@ export function storeEvents(ctx: MovementContext, width: number): ApEvents {
  * batch through the array buffer, and its bits cross the tile bus / links in beats. Arrays move
  * their rows in parallel; the unit waits for the slowest array.
  */
-export function movementCycles(arch: ApArch, mapping: UnitMapping, bitsPerRow: number, kind: "load" | "store", remoteShare: number): number {
+export function movementCycles(arch: ApArch, mapping: UnitMapping, bitsPerRow: number, kind: "load" | "store", remoteShare: number, globalShare = 0): number {
   const t = arch.timing;
   let rows = 0;
   for (const r of mapping.rowsInArray) rows = Math.max(rows, r);
   const rowOp = kind === "load" ? t.bufferWrite : t.bufferRead;
   const busBeats = Math.ceil(bitsPerRow / t.arrayBusBits) * t.arrayBusCycles;
   const linkBeats = remoteShare > 0 ? Math.ceil((bitsPerRow * remoteShare) / t.tileLinkBits) * t.tileLinkCycles : 0;
-  return rows * (rowOp + busBeats + linkBeats) * mapping.passes;
+  // bits from/to the chip's global buffer cross its bus too (the movement pass off routes everything there)
+  const globalBeats = globalShare > 0 ? Math.ceil((bitsPerRow * globalShare) / t.globalBusBits) * t.globalBusCycles : 0;
+  return rows * (rowOp + busBeats + linkBeats + globalBeats) * mapping.passes;
 }

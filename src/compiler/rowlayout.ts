@@ -81,7 +81,8 @@ export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
     geom,
     rtm: false,
     slotBits,
-    tmpSlots: Math.floor(tmpCols / slotBits),
+    // capped at the RTM-AP's 128 slots so both APs compile to the same CSE plans (a fair comparison)
+    tmpSlots: Math.min(128, Math.floor(tmpCols / slotBits)),
     inCapacity: (w) => Math.floor(inCols / w),
     scratchCells,
     describe: () => `SRAM row: ${cols} columns; IN = columns 0..${inCols - 1}, ${scratchCount} scratch columns, TMP = ${Math.floor(tmpCols / slotBits)} slots of ${slotBits} columns`,

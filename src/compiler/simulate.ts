@@ -206,19 +206,22 @@ function movementOf(ctx: SimContext, p: UnitProgram, i: number, mv: MovementCont
 class MovementClock {
   private bits = 0;
   private remote = 0;
+  private global = 0;
   private kind: "load" | "store" | null = null;
   cycles = 0;
   constructor(private readonly arch: ApArch, private readonly mapping: UnitMapping) {}
-  add(kind: "load" | "store", bits: number, remoteBits: number): void {
+  add(kind: "load" | "store", bits: number, remoteBits: number, globalBits = 0): void {
     if (this.kind !== kind) this.flush();
     this.kind = kind;
     this.bits += bits;
     this.remote += remoteBits;
+    this.global += globalBits;
   }
   flush(): void {
-    if (this.kind && this.bits > 0) this.cycles += movementCycles(this.arch, this.mapping, this.bits, this.kind, this.remote / this.bits);
+    if (this.kind && this.bits > 0) this.cycles += movementCycles(this.arch, this.mapping, this.bits, this.kind, this.remote / this.bits, this.global / this.bits);
     this.bits = 0;
     this.remote = 0;
+    this.global = 0;
     this.kind = null;
   }
 }
@@ -229,7 +232,7 @@ function trackMovement(ctx: SimContext, p: UnitProgram, i: number, mv: MovementC
     addScaledEvents(movement, e, batch);
     const o = p.op[i]!;
     const w = o === OP_LOAD ? p.width[p.dst[i]!]! : p.width[p.a[i]!]!;
-    clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0);
+    clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0, P > 0 ? e.transferBitsChip / P : 0);
   } else if (p.op[i] !== OP_FREE) clock.flush();
 }
 
