@@ -19,10 +19,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 
-const MODELS: { spec: string; file: string; title: string; ablation: boolean }[] = [
+const MODELS: { spec: string; file: string; title: string; ablation: boolean; dataset?: string; images?: number }[] = [
   { spec: "zoo:resnet18", file: "resnet18", title: "ResNet-18 (ImageNet, 224x224), zoo:resnet18", ablation: !quick },
   { spec: "zoo:vgg16", file: "vgg16", title: "VGG-16 (ImageNet, 224x224), zoo:vgg16", ablation: false },
-  { spec: "test/fixtures/models/fmnist-resnet8.onnx", file: "fmnist-resnet8", title: "ResNet-8 on Fashion-MNIST (trained, fmnist-resnet8.onnx)", ablation: true },
+  {
+    spec: "test/fixtures/models/fmnist-resnet8.onnx", file: "fmnist-resnet8", title: "ResNet-8 on Fashion-MNIST (trained, fmnist-resnet8.onnx)", ablation: true,
+    dataset: "idx:test/fixtures/fashion-mnist-slice", images: 8,
+  },
 ];
 
 const e = (j: number): string => {
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`results: ${m.spec} ...\n`);
     const t0 = performance.now();
-    const { report } = compareModel(m.spec, { ablation: m.ablation, onStage: (s) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
+    const { report } = compareModel(m.spec, { ablation: m.ablation, dataset: m.dataset, images: m.images, onStage: (s) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
     const seconds = (performance.now() - t0) / 1000;
     writeFileSync(join(root, "docs", "results", `${m.file}.json`), reportToJson(report));
     sections.push(section(m.title, report, seconds));
