@@ -1,0 +1,46 @@
+/**
+ * `npm run bench -- compare [--json] [--model zoo:resnet18] [--no-ablation] [--no-sensitivity]`:
+ * `rtap compare` end to end (quantize, compile and simulate both APs with exact events, price the
+ * crossbars, ablation, sensitivity, render the report in memory). Figures: seconds per stage and
+ * the headline ratios.
+ */
+import { compareModel } from "../src/compare.js";
+import { reportToHtml } from "../src/report/index.js";
+import type { BenchArgs, Figures } from "./harness.js";
+
+export const description = "rtap compare end to end on zoo:resnet18 (or --model), with the ablation unless --no-ablation";
+
+export async function run(args: BenchArgs): Promise<Figures> {
+  const model = args.argv.find((a) => a.startsWith("--model="))?.slice(8) ?? "zoo:resnet18";
+  const ablation = !args.argv.includes("--no-ablation");
+  const sensitivity = !args.argv.includes("--no-sensitivity");
+  const t0 = performance.now();
+  const stages: Record<string, number> = {};
+  let last = t0, lastName = "start";
+  const { report } = compareModel(model, {
+    ablation,
+    sensitivity,
+    onStage: (s) => {
+      const now = performance.now();
+      stages[lastName] = Math.round(now - last) / 1000;
+      args.log(`  [${((now - t0) / 1000).toFixed(1)} s] ${s}`);
+      last = now;
+      lastName = s;
+    },
+  });
+  const html = await reportToHtml(report);
+  stages[lastName] = Math.round(performance.now() - last) / 1000;
+  const rtm = report.targets.find((t) => t.target === "rtm-ap");
+  const sram = report.targets.find((t) => t.target === "sram-ap");
+  return {
+    model,
+    ablation,
+    compare_seconds: Math.round(performance.now() - t0) / 1000,
+    rtm_ap_energy_j: rtm?.energyJ ?? null,
+    sram_ap_energy_j: sram?.energyJ ?? null,
+    rtm_ap_vs_crossbar: rtm?.energyRatioVsCrossbar ?? null,
+    sram_ap_vs_crossbar: sram?.energyRatioVsCrossbar ?? null,
+    html_bytes: html.length,
+    stage_seconds: stages,
+  };
+}
