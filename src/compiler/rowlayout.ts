@@ -109,6 +109,8 @@ export class RowAllocator {
   private readonly tmpFree: Uint8Array;
   private readonly perGroup: number;
   private readonly tmpGroups: number;
+  /** Free slots per TMP group. */
+  private readonly groupFree: Int32Array;
   private readonly sramTmpBase: number;
   private tmpSlotsUsed = 0;
   /** Bits of TMP in use now and at peak. */
@@ -125,6 +127,7 @@ export class RowAllocator {
     this.tmpFree = new Uint8Array(layout.tmpSlots).fill(1);
     this.perGroup = g.canShift ? g.tracksPerGroup * g.ports : layout.tmpSlots;
     this.tmpGroups = g.canShift ? g.groups - this.inGroups : 1;
+    this.groupFree = new Int32Array(this.tmpGroups).fill(this.perGroup);
     this.sramTmpBase = Math.floor(g.tracks / 2) + layout.scratchCells.length;
   }
 
@@ -180,8 +183,7 @@ export class RowAllocator {
     for (let pass = 0; pass < 2 && best < 0; pass++) {
       for (let gi = 0; gi < this.tmpGroups; gi++) {
         if (pass === 0 && this.inGroups + gi === avoidGroup) continue;
-        let free = 0;
-        for (let k = gi * this.perGroup; k < (gi + 1) * this.perGroup; k++) free += this.tmpFree[k]!;
+        const free = this.groupFree[gi]!;
         if (free > bestFree) {
           bestFree = free;
           best = gi;
@@ -189,6 +191,7 @@ export class RowAllocator {
       }
     }
     const slot = best < 0 ? -1 : this.tmpFree.indexOf(1, best * this.perGroup);
+    if (slot >= 0) this.groupFree[best]!--;
     if (slot < 0) throw new RtapError(`out of row storage: all ${this.tmpFree.length} temporary slots are live (${what})`, "row allocation");
     this.tmpFree[slot] = 0;
     this.tmpSlotsUsed++;
@@ -204,6 +207,7 @@ export class RowAllocator {
 
   freeTmp(slot: number, width: number): void {
     this.tmpFree[slot] = 1;
+    this.groupFree[Math.floor(slot / this.perGroup)]!++;
     this.tmpSlotsUsed--;
     this.tmpBits -= width;
   }
