@@ -17,7 +17,7 @@ export async function run(args: BenchArgs): Promise<Figures> {
   const t0 = performance.now();
   const stages: Record<string, number> = {};
   let last = t0, lastName = "start";
-  const { report } = compareModel(model, {
+  const { report } = await compareModel(model, {
     ablation,
     sensitivity,
     onStage: (s) => {

@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`results: ${m.spec} ...\n`);
     const t0 = performance.now();
-    const { report } = compareModel(m.spec, { ablation: m.ablation, dataset: m.dataset, images: m.images, onStage: (s) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
+    const { report } = await compareModel(m.spec, { ablation: m.ablation, dataset: m.dataset, images: m.images, onStage: (s) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) });
     const seconds = (performance.now() - t0) / 1000;
     writeFileSync(join(root, "docs", "results", `${m.file}.json`), reportToJson(report));
     sections.push(section(m.title, report, seconds));

@@ -11,6 +11,8 @@
  *  - Sensitivity: the RTM-AP/crossbar energy ratio with each uncertain parameter at 0.5x and 2x, and
  *    the factor one parameter alone would need to reach the paper's 7.5x.
  */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import { loadArch, type ApArch } from "./ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
@@ -26,7 +28,7 @@ import { workloadFromQGraph } from "./cost/workload.js";
 import { loadDataset, randomImages } from "./data/index.js";
 import { RtapError } from "./errors.js";
 import { loadQuantizedModel, type QuantizedModel } from "./model.js";
-import { convMacs, type QConvOp } from "./quantize/qgraph.js";
+import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
 import type { AblationResult, ComparisonReport, LayerResult, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
 
@@ -64,6 +66,8 @@ export interface CompareOptions {
   /** Ratio the sensitivity study solves for (the paper's 7.5x). */
   targetRatio?: number;
   onStage?: (stage: string) => void;
+  /** Worker threads for the ablation's recompilations (default: the core count; 1 = in this thread). */
+  workers?: number;
 }
 
 export interface CompareResult {
@@ -198,27 +202,81 @@ function crossbarTarget(id: string, label: string, file: string, q: QuantizedMod
   };
 }
 
-export function compareModel(model: string, opts: CompareOptions = {}): CompareResult {
+/** The input images the AP targets are simulated on (deterministic: workers recompute them). */
+export function compareInputs(q: QGraph, opts: Pick<CompareOptions, "dataset" | "images" | "seed">): { pixels: Uint8Array; inputs: string; count: number } {
+  const inShape = q.tensors.get(q.input)!.shape;
+  const n = opts.images ?? 1;
+  if (opts.dataset) {
+    const ds = loadDataset(opts.dataset, { limit: n });
+    if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, opts.dataset);
+    return { pixels: ds.images, inputs: `${ds.count} image(s) of ${ds.spec}`, count: ds.count };
+  }
+  return { pixels: randomImages(inShape, n, (opts.seed ?? 0) + 1), inputs: `${n} seeded random image(s)`, count: n };
+}
+
+export interface VariantRequest {
+  model: string;
+  seed?: number;
+  dataset?: string;
+  images?: number;
+  arch: string;
+  pass: keyof PassSwitches;
+}
+
+export interface VariantResult {
+  perUnit: { name: string; events: ApEvents }[];
+  addCycles: number;
+}
+
+/** One ablation variant: the RTM-AP program compiled with one pass off, simulated with events. */
+export function ablationVariant(req: VariantRequest): VariantResult {
+  const q = loadQuantizedModel(req.model, { seed: req.seed }).qgraph;
+  const { pixels, count } = compareInputs(q, req);
+  const net = compileNetwork(q, { arch: req.arch, disable: [req.pass] });
+  const run = simulateAp(net, pixels, count);
+  return { perUnit: run.perUnit, addCycles: run.addCycles };
+}
+
+function runVariantInWorker(req: VariantRequest): Promise<VariantResult> {
+  const isTs = import.meta.url.endsWith(".ts");
+  const url = new URL(`./compare-worker.${isTs ? "ts" : "js"}`, import.meta.url);
+  const worker = isTs
+    ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req })
+    : new Worker(url, { workerData: req });
+  return new Promise((resolve, reject) => {
+    worker.on("message", (m: { kind: "done"; result: VariantResult } | { kind: "error"; message: string; rtap: boolean }) => {
+      if (m.kind === "done") resolve(m.result);
+      else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`ablation worker exited with code ${code}`));
+    });
+  });
+}
+
+/** Runs tasks with at most `width` at once, results in order. */
+async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
+  const out = new Array<T>(tasks.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, lane));
+  return out;
+}
+
+export async function compareModel(model: string, opts: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
   const stage = opts.onStage ?? (() => {});
   const targets = expandTargets(opts.targets ?? DEFAULT_TARGETS);
   stage("quantize");
   const m = loadQuantizedModel(model, { seed: opts.seed });
   const q = m.qgraph;
-  const inShape = q.tensors.get(q.input)!.shape;
-  const n = opts.images ?? 1;
-  let pixels: Uint8Array;
-  let inputs: string;
-  if (opts.dataset) {
-    const ds = loadDataset(opts.dataset, { limit: n });
-    if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, opts.dataset);
-    pixels = ds.images;
-    inputs = `${ds.count} image(s) of ${ds.spec}`;
-  } else {
-    pixels = randomImages(inShape, n, (opts.seed ?? 0) + 1);
-    inputs = `${n} seeded random image(s)`;
-  }
-  const count = pixels.length / (inShape[0] * inShape[1] * inShape[2]);
+  const { pixels, inputs, count } = compareInputs(q, opts);
   const result: TargetResult[] = [];
   let rtm: { run: ApRun; tech: ApTechnology; shape: ApShape; arch: ApArch } | undefined;
   for (const id of targets) {
@@ -254,32 +312,46 @@ export function compareModel(model: string, opts: CompareOptions = {}): CompareR
     const base = price(full.run.perUnit);
     ablation.push({ pass: "none", energyJ: base.energyJ, latencyS: base.latencyS, addCycles: full.run.addCycles, energyVsFull: base.energyJ / fullEnergy });
     const fullMovement = movementOnly(full.run.net);
-    for (const pass of Object.keys(PASS_NAMES) as (keyof PassSwitches)[]) {
-      stage(`ablation: ${PASS_NAMES[pass]} off`);
-      let perUnit: { name: string; events: ApEvents }[];
-      let addCycles = full.run.addCycles;
-      if (pass === "layout" || pass === "movement") {
-        // same programs, other placement or movement model: swap the movement events
-        const passes = { ...full.run.net.passes, [pass]: false };
-        const net: CompiledNetwork = {
-          ...full.run.net,
-          passes,
-          units: full.run.net.units.map((u) => ({ ...u, mapping: pass === "layout" ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
-        };
-        const mv = movementOnly(net);
-        perUnit = full.run.perUnit.map((u, i) => {
+    const byPass = new Map<keyof PassSwitches, { perUnit: { name: string; events: ApEvents }[]; addCycles: number }>();
+    for (const pass of ["layout", "movement"] as const) {
+      // same programs, other placement or movement model: swap the movement events
+      const passes = { ...full.run.net.passes, [pass]: false };
+      const net: CompiledNetwork = {
+        ...full.run.net,
+        passes,
+        units: full.run.net.units.map((u) => ({ ...u, mapping: pass === "layout" && !u.stationary ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
+      };
+      const mv = movementOnly(net);
+      byPass.set(pass, {
+        addCycles: full.run.addCycles,
+        perUnit: full.run.perUnit.map((u, i) => {
           const e = { ...u.events };
           for (const k of Object.keys(e) as (keyof ApEvents)[]) if (k !== "cycles") e[k] += mv[i]![k] - fullMovement[i]![k];
           return { name: u.name, events: e };
-        });
-      } else {
-        const net = compileNetwork(q, { arch: full.arch, disable: [pass] });
-        const run = simulateAp(net, pixels, count);
-        perUnit = run.perUnit;
-        addCycles = run.addCycles;
-      }
-      const c = price(perUnit);
-      ablation.push({ pass: PASS_NAMES[pass], energyJ: c.energyJ, latencyS: c.latencyS, addCycles, energyVsFull: c.energyJ / fullEnergy });
+        }),
+      });
+    }
+    // The other passes change the programs: recompile and re-simulate, in worker threads (the
+    // main thread's compiled network is released first; each worker rebuilds the same QGraph).
+    // Small networks recompile faster in this thread than a worker starts.
+    const steps = full.run.net.units.reduce((n, u) => n + u.program.nSteps, 0);
+    const workers = opts.workers ?? (steps > 1_000_000 ? availableParallelism() : 1);
+    (full.run as { net?: CompiledNetwork }).net = undefined;
+    const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
+    stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off${workers > 1 ? ` (${Math.min(workers, recompile.length)} worker threads)` : ""}`);
+    const archRef = full.arch.file ?? full.arch.name;
+    const variants = await pool(
+      recompile.map((pass) => () => {
+        const req: VariantRequest = { model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass };
+        return workers > 1 ? runVariantInWorker(req) : Promise.resolve(ablationVariant(req));
+      }),
+      Math.max(1, workers),
+    );
+    recompile.forEach((p, i) => byPass.set(p, variants[i]!));
+    for (const pass of Object.keys(PASS_NAMES) as (keyof PassSwitches)[]) {
+      const v = byPass.get(pass)!;
+      const c = price(v.perUnit);
+      ablation.push({ pass: PASS_NAMES[pass], energyJ: c.energyJ, latencyS: c.latencyS, addCycles: v.addCycles, energyVsFull: c.energyJ / fullEnergy });
     }
   }
 
@@ -314,7 +386,7 @@ export function compareModel(model: string, opts: CompareOptions = {}): CompareR
   const report: ComparisonReport = {
     model,
     modelInfo: {
-      "compute units": rtm?.run.net.units.length ?? 0,
+      "compute units": rtm?.run.perUnit.length ?? 0,
       MACs: macs,
       inputs,
       "activation bits": q.activationBits,

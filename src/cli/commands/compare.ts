@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .addOption(jsonOption())
     .action(async (model: string, opts: CompareCliOptions, c: Command) => {
       const ctx = contextOf(c);
-      const r = runCompare(ctx, model, opts);
+      const r = await runCompare(ctx, model, opts);
       const files = opts.report ? (await writeReport(r, opts.out)).files : [];
       if (!opts.json) {
         println(ctx, reportText(ctx, r, { layers: opts.layers }));
@@ -84,18 +84,18 @@ export function register(program: Command): void {
           throw new RtapError(`cannot read report: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, input);
         }
         r = parseReportJson(text, input);
-      } else r = runCompare(ctx, input, opts);
+      } else r = await runCompare(ctx, input, opts);
       const { files } = await writeReport(r, opts.out, { formats });
       if (opts.json) printJson(ctx, { files });
       else println(ctx, `report written: ${files.join(", ")}`);
     });
 }
 
-function runCompare(ctx: CliContext, model: string, opts: CompareCliOptions): ComparisonReport {
+async function runCompare(ctx: CliContext, model: string, opts: CompareCliOptions): Promise<ComparisonReport> {
   const targets = expandTargets(opts.targets.split(",").map((s) => s.trim()).filter(Boolean));
   const quiet = !!opts.json || !ctx.stderr.isTTY;
   const t0 = performance.now();
-  const { report } = compareModel(model, {
+  const { report } = await compareModel(model, {
     targets,
     seed: opts.seed,
     dataset: opts.dataset,
