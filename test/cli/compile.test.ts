@@ -159,8 +159,11 @@ describe("rtap compile", () => {
     const dir = mkdtempSync(join(tmpdir(), "rtap-cli-compile-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "tiny.yaml");
-    writeFileSync(file, archYamlWith({ tracksPerRow: 4, tracksPerShiftGroup: 1, domainsPerTrack: 16, portPositions: [0, 8] }, "tiny"));
-    assertUserError(await rtap(["compile", PLAIN, "--arch", file]), 'op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (2 values)");
+    writeFileSync(file, archYamlWith({ tracksPerRow: 16, tracksPerShiftGroup: 8, domainsPerTrack: 16, portPositions: [0, 8] }, "tiny"));
+    assertUserError(await rtap(["compile", PLAIN, "--arch", file]), 'op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (0 values)");
+    const few = join(dir, "few-scratch.yaml");
+    writeFileSync(few, archYamlWith({ tracksPerRow: 8, tracksPerShiftGroup: 2 }, "few-scratch"));
+    assertUserError(await rtap(["run", PLAIN, "--arch", few, "--random", "1"]), 'unit "/stem/stem.0/Conv_output_0"', "requantization needs up to 15 scratch cells");
     const one = join(dir, "one-group.yaml");
     writeFileSync(one, archYamlWith({ tracksPerShiftGroup: 128 }, "one-group"));
     assertUserError(await rtap(["compile", PLAIN, "--arch", one]), "the RTM row has 1 shift group");

@@ -46,17 +46,17 @@ async function runJson(args: string[]): Promise<RunJson> {
 }
 
 describe("rtap run", () => {
-  test(`--dataset ${FMNIST_SPEC} --limit 6 --verify --json: images, accuracy, mismatches 0, event totals of the compiled program`, async () => {
-    const j = await runJson([PLAIN, "--dataset", FMNIST_SPEC, "--limit", "6", "--verify"]);
-    assert.deepEqual([j.model, j.inputs, j.sim, j.images, j.mismatches], [PLAIN, FMNIST_SPEC, "fast", 6, 0]);
+  test(`--dataset ${FMNIST_SPEC} --limit 4 --verify --json: images, accuracy, mismatches 0, event totals of the compiled program`, async () => {
+    const j = await runJson([PLAIN, "--dataset", FMNIST_SPEC, "--limit", "4", "--verify"]);
+    assert.deepEqual([j.model, j.inputs, j.sim, j.images, j.mismatches], [PLAIN, FMNIST_SPEC, "fast", 4, 0]);
     assert.equal(typeof j.accuracy, "number");
-    assert.ok(j.accuracy! >= 4 / 6);
+    assert.ok(j.accuracy! >= 3 / 4);
     assert.equal(Object.keys(j.unit_mismatches!).length, 9);
     assert.ok(Object.values(j.unit_mismatches!).every((n) => n === 0));
     assert.deepEqual(Object.keys(j.events!).sort(), [...EVENT_KINDS].sort());
     // the same totals as the API on the same images
-    const ds = loadDataset(FMNIST_SPEC, { limit: 6 });
-    const direct = runCompiled(compileNetwork(fmnistQGraph()), ds.images, 6, { mode: "fast" });
+    const ds = loadDataset(FMNIST_SPEC, { limit: 4 });
+    const direct = runCompiled(compileNetwork(fmnistQGraph()), ds.images, 4, { mode: "fast" });
     assert.deepEqual(j.events, direct.events);
     assert.ok(j.compile_seconds >= 0 && j.simulate_seconds >= 0);
   });
@@ -69,7 +69,7 @@ describe("rtap run", () => {
   });
 
   test("--sim bit: faults shift=0,write=0 give exactly the fault-free run; write=1e-3 corrupts outputs", async () => {
-    const base = [PLAIN, "--dataset", FMNIST_SPEC, "--limit", "2", "--sim", "bit", "--verify"];
+    const base = [PLAIN, "--dataset", FMNIST_SPEC, "--limit", "1", "--sim", "bit", "--verify"];
     const clean = await runJson(base);
     const zero = await runJson([...base, "--faults", "shift=0,write=0"]);
     assert.equal(clean.mismatches, 0);
@@ -78,7 +78,7 @@ describe("rtap run", () => {
     const faulty = await runJson([...base, "--faults", "write=1e-3,seed=5"]);
     assert.ok(faulty.mismatches! > 0, `mismatches ${faulty.mismatches}`);
     // the bit level counts the same events as the word level on the same images
-    const fast = await runJson([PLAIN, "--dataset", FMNIST_SPEC, "--limit", "2"]);
+    const fast = await runJson([PLAIN, "--dataset", FMNIST_SPEC, "--limit", "1"]);
     assert.deepEqual(fast.events, clean.events);
   });
 

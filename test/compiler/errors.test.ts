@@ -2,16 +2,15 @@
  * What the compiler does not support fails at compile time with an RtapError naming the op or
  * unit: requants the units cannot fuse, residual operands of different shapes, receptive fields
  * and pooling windows larger than a row's input region, values wider than the AP's 31 bits, rows
- * with a single shift group. Two gaps found here are marked todo (see the report): a too-narrow
- * TMP slot is reported without naming the unit, and a row with fewer scratch cells than a
- * requantization needs compiles and only fails when simulated.
+ * with a single shift group, TMP slots narrower than a value, rows with fewer scratch cells than a
+ * 15-threshold requantization needs.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
+import { compileNetwork } from "../../src/compiler/pipeline.js";
 import { RtapError } from "../../src/errors.js";
 import { Rng } from "../../src/util/random.js";
-import { archWith, fmnistImages, fmnistQGraph, QGraphBuilder } from "./helpers.js";
+import { archWith, assertBitExact, fmnistQGraph, QGraphBuilder, randomPixels, verifiedRun } from "./helpers.js";
 
 /** An RtapError whose message contains every fragment. */
 function rtapError(...fragments: string[]) {
@@ -79,11 +78,12 @@ describe("unsupported graph constructs", () => {
 
 describe("architectures the compiler cannot use", () => {
   test("a row whose input region cannot hold the stem's 3x3 window of 8-bit codes names the conv", () => {
-    // 4 tracks of 16 domains, ports at 0 and 8, 1 track per group: 2 IN groups x 2 (track, port) pairs x 1 level - 2 scratch = 2 codes
-    const arch = archWith({ tracks: 4, tracksPerGroup: 1, domains: 16, portPositions: [0, 8] });
+    // 16 tracks of 16 domains, ports at 0 and 8, 8 tracks per group: one IN group of 16 (track, port)
+    // pairs x 1 level of 8-bit codes, all 16 taken by the threshold scratch cells
+    const arch = archWith({ tracks: 16, tracksPerGroup: 8, domains: 16, portPositions: [0, 8] });
     assert.throws(
       () => compileNetwork(fmnistQGraph(), { arch }),
-      rtapError('op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (2 values); use an architecture with more tracks per row"),
+      rtapError('op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (0 values); use an architecture with more tracks per row"),
     );
   });
 
@@ -91,25 +91,22 @@ describe("architectures the compiler cannot use", () => {
     assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracksPerGroup: 128 }) }), rtapError("architecture: the RTM row has 1 shift group"));
   });
 
-  test("a TMP slot narrower than a value: the error names the unit", { todo: "bug: src/compiler/rowlayout.ts allocTmp (~line 171) throws RtapError with where \"row allocation\" and lowerUnit does not add the unit: fmnist on rtm-ap with domainsPerTrack 16, portPositions [0,8], tracksPerRow 64, tracksPerShiftGroup 16 gives \"row allocation: a 9-bit value needs 9 bits; a row slot holds 8\"; expected a message naming unit \"/stem/stem.0/Conv_output_0\"" }, () => {
+  test("a TMP slot narrower than a value: the error names the unit", () => {
+    // ports 8 domains apart: a TMP slot holds 8 bits; the stem's sums of 8-bit pixels need 9 and more
     const arch = archWith({ tracks: 64, tracksPerGroup: 16, domains: 16, portPositions: [0, 8] });
-    assert.throws(() => compileNetwork(fmnistQGraph(), { arch }), rtapError("a row slot holds 8", "/stem/stem.0/Conv_output_0"));
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch }), rtapError('unit "/stem/stem.0/Conv_output_0"', "a 9-bit value needs 9 bits; a row slot holds 8"));
   });
 
-  test("a row with fewer scratch cells than a 15-threshold requant needs fails at compile time, naming the unit", { todo: "bug: src/compiler/rowlayout.ts rowLayout reserves min(16, tracksPerGroup*ports) scratch cells (4 with tracksPerRow 8, tracksPerShiftGroup 2); compileNetwork(fmnist, {arch, verify: true}) succeeds and runCompiled then throws 'macro-op threshold (dst \"y[0]\"): needs scratch cell #4 (flag \"src < 14\") but only 4 were given' (src/ap/macro.ts:214); expected an RtapError at compile time naming the unit" }, () => {
+  test("a row with fewer scratch cells than a 15-threshold requant needs fails at compile time, naming the unit", () => {
+    // 2 tracks per group x 2 ports: 4 scratch cells at level 0 of the first IN group
     const arch = archWith({ tracks: 8, tracksPerGroup: 2 });
-    let compiled = false;
-    try {
-      const net = compileNetwork(fmnistQGraph(), { arch, verify: true });
-      compiled = true;
-      const { images } = fmnistImages(1);
-      runCompiled(net, images, 1, { mode: "fast" });
-    } catch (e) {
-      assert.ok(e instanceof RtapError);
-      assert.equal(compiled, false, `compiled, then failed in simulation: ${e.message}`);
-      assert.ok(e.message.includes("unit"), e.message);
-      return;
-    }
-    assert.fail("neither compile nor run failed, yet the row has 4 scratch cells for 15 thresholds");
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch }), rtapError('unit "/stem/stem.0/Conv_output_0"', "requantization needs up to 15 scratch cells", "this row offers 4"));
+    // without requantization the same row is fine: a conv-only network compiles and runs bit-exact
+    const g = new QGraphBuilder(new Rng(7));
+    const x = g.input("x", [1, 6, 6]);
+    const q = g.build(g.conv("c", g.pool("maxpool", "p", x, [2, 2], [1, 1]), 2, [3, 3]));
+    const net = compileNetwork(q, { arch, verify: true });
+    const r = verifiedRun(net, randomPixels([1, 6, 6], 3, 8), 3, { mode: "bit" });
+    assertBitExact(r, "conv-only network on a 4-scratch row");
   });
 });

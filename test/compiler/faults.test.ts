@@ -11,12 +11,13 @@ import { fmnistImages, fmnistQGraph } from "./helpers.js";
 
 const q = fmnistQGraph();
 const net = compileNetwork(q, { verify: true });
-const { images } = fmnistImages(2);
-const reference = runReference(q, images, 2, { keepAll: true }).tensors;
+const N = 1;
+const { images } = fmnistImages(N);
+const reference = runReference(q, images, N, { keepAll: true }).tensors;
 
 test("fault probabilities 0: the fault-free run, values and events", () => {
-  const clean = runCompiled(net, images, 2, { mode: "bit", reference });
-  const zero = runCompiled(net, images, 2, { mode: "bit", reference, faults: { shiftFaultProb: 0, writeFlipProb: 0, seed: 9 } });
+  const clean = runCompiled(net, images, N, { mode: "bit", reference });
+  const zero = runCompiled(net, images, N, { mode: "bit", reference, faults: { shiftFaultProb: 0, writeFlipProb: 0, seed: 9 } });
   assert.equal(clean.mismatches, 0);
   assert.equal(zero.mismatches, 0);
   assert.deepEqual(zero.output, clean.output);
@@ -24,17 +25,17 @@ test("fault probabilities 0: the fault-free run, values and events", () => {
 });
 
 test("write flips at 1e-3: outputs differ from the reference; the same seed gives the same faulty run", (t) => {
-  const a = runCompiled(net, images, 2, { mode: "bit", reference, faults: { writeFlipProb: 1e-3, seed: 1 } });
+  const a = runCompiled(net, images, N, { mode: "bit", reference, faults: { writeFlipProb: 1e-3, seed: 1 } });
   assert.ok(a.mismatches > 0, "a flip in 1000 written cells corrupts values");
   const bad = a.units.filter((u) => u.mismatches > 0).map((u) => u.unit);
   assert.ok(bad.length >= 2, `corruption in ${bad.length} unit(s)`);
-  const b = runCompiled(net, images, 2, { mode: "bit", reference, faults: { writeFlipProb: 1e-3, seed: 1 } });
+  const b = runCompiled(net, images, N, { mode: "bit", reference, faults: { writeFlipProb: 1e-3, seed: 1 } });
   assert.deepEqual([b.mismatches, b.output], [a.mismatches, a.output]);
   t.diagnostic(`${a.mismatches} of ${[...net.units].reduce((s, u) => s + reference.get(u.unit.output)!.length, 0)} values differ; units: ${bad.join(", ")}`);
 });
 
 test("shift faults at 1e-4: outputs differ from the reference", (t) => {
-  const r = runCompiled(net, images, 2, { mode: "bit", reference, faults: { shiftFaultProb: 1e-4, seed: 3 } });
+  const r = runCompiled(net, images, N, { mode: "bit", reference, faults: { shiftFaultProb: 1e-4, seed: 3 } });
   assert.ok(r.mismatches > 0);
   t.diagnostic(`${r.mismatches} values differ`);
 });

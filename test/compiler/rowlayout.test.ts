@@ -147,13 +147,13 @@ describe("RTM row layout (rtm-ap)", () => {
 });
 
 describe("SRAM row layout (sram-ap)", () => {
-  test("IN = columns 0..4095, 16 scratch columns, TMP = 131 slots of 31 columns after them; codes packed contiguously", () => {
+  test("IN = columns 0..4095, 16 scratch columns, TMP = 128 slots of 31 columns after them (capped like the RTM row); codes packed contiguously", () => {
     const g = new ApGeometry(loadArch("sram-ap").array);
     const L = rowLayout(g);
     assert.equal(L.rtm, false);
     assert.equal(g.tracks, 8192);
     assert.deepEqual(L.scratchCells, Array.from({ length: 16 }, (_, i) => 4096 + i));
-    assert.equal(L.tmpSlots, Math.floor((8192 - 4096 - 16) / 31));
+    assert.equal(L.tmpSlots, Math.min(128, Math.floor((8192 - 4096 - 16) / 31)));
     assert.equal(L.inCapacity(4), 1024);
     assert.equal(L.inCapacity(8), 512);
     const a = new RowAllocator(L);
@@ -170,5 +170,10 @@ describe("SRAM row layout (sram-ap)", () => {
     let s = { slot: 0, cell0: 0 };
     for (let i = 0; i < L.tmpSlots; i++) s = last.allocTmp(31, "v");
     assert.ok(s.cell0 + 31 <= 8192, "the last slot fits the row");
+  });
+
+  test("describe() states the slots the allocator hands out", { todo: "bug: src/compiler/rowlayout.ts:88 SRAM describe() prints Math.floor(tmpCols / slotBits) = 131 slots while tmpSlots is capped at 128 (rtap compile --arch sram-ap --emit allocation says 'TMP = 131 slots of 31 columns')" }, () => {
+    const L = rowLayout(new ApGeometry(loadArch("sram-ap").array));
+    assert.ok(L.describe().includes(`TMP = ${L.tmpSlots} slots`), L.describe());
   });
 });
