@@ -64,4 +64,15 @@ describe("emitStage", () => {
     }
     assert.match(formatProgram(u4.program, 10), new RegExp(`\\n\\.\\.\\. ${u4.program.nSteps - 10} more steps$`));
   });
+
+  test("a weight-stationary unit: the dumps describe that mapping", { todo: "gap: src/compiler/emit.ts ignores CompiledUnit.stationary: for a weight-stationary FC unit (zoo:resnet18 logits, or fmnist with fcStationary \"always\") --emit lowering and micro print nothing, bitwidth an empty histogram, movement \"0 load steps\", layout \"1 positions ... 2.0%\" and cse a DAG the unit does not use" }, () => {
+    const st = compileNetwork(fmnistQGraph(), { fcStationary: "always" });
+    assert.ok(st.units[8]!.stationary);
+    for (const stage of EMIT_STAGES) {
+      const body = emitStage(st, stage, { unit: "8" }).split("\n").slice(1).filter((l) => l.trim() !== "");
+      assert.ok(body.length > 0, `${stage}: empty`);
+    }
+    assert.match(emitStage(st, "layout", { unit: "8" }), /stationary/);
+    assert.match(emitStage(st, "lowering", { unit: "8" }), /stationary|broadcast/);
+  });
 });
