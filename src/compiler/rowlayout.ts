@@ -85,7 +85,7 @@ export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
     tmpSlots: Math.min(128, Math.floor(tmpCols / slotBits)),
     inCapacity: (w) => Math.floor(inCols / w),
     scratchCells,
-    describe: () => `SRAM row: ${cols} columns; IN = columns 0..${inCols - 1}, ${scratchCount} scratch columns, TMP = ${Math.floor(tmpCols / slotBits)} slots of ${slotBits} columns`,
+    describe: () => `SRAM row: ${cols} columns; IN = columns 0..${inCols - 1}, ${scratchCount} scratch columns, TMP = ${Math.min(128, Math.floor(tmpCols / slotBits))} slots of ${slotBits} columns`,
   };
 }
 
