@@ -57,7 +57,42 @@ function selectUnits(net: CompiledNetwork, unit: string | undefined): CompiledUn
   return [hit];
 }
 
+/** What each stage means for a weight-stationary unit (rows over output neurons, no program DAG). */
+function emitStationary(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage): string[] {
+  const f = cu.stationary!;
+  const g = net.layout.geom;
+  const head = `  weight-stationary fully connected layer: ${f.O} outputs x ${f.J} inputs; rows = output neurons in ${f.G} slice(s) of ${f.Jg} inputs, ${f.arraysPerSlice} array(s) per slice (dedicated arrays ${f.firstArray}..${f.firstArray + f.G * f.arraysPerSlice - 1})`;
+  switch (stage) {
+    case "units":
+      return [`  ops: ${cu.unit.ops.map((o) => `${o.kind}(${o.name})`).join(" -> ")}`];
+    case "weight-folding":
+      return [head, `  ternary weights are stored per row as two bits (P = +1, M = -1), not folded into instructions; ${cu.stats.matrices[0]?.nonZeros ?? 0} non-zero weights`];
+    case "interchange":
+    case "layout":
+      return [head, `  row utilisation ${(cu.mapping.utilization * 100).toFixed(1)}% (outputs / rows of a slice's arrays)`];
+    case "cse":
+      return [head, "  no expression DAG: each input is broadcast once to every row (predicated add-constant), so nothing is recomputed"];
+    case "bitwidth":
+      return [head, `  accumulator ${f.acc.signed ? "signed" : "unsigned"} ${f.acc.width} bits (range [${f.accLo}, ${f.accHi}]); inputs ${f.inWidth} bits; difference for requantization ${f.diff.width} bits`];
+    case "allocation":
+      return [
+        head,
+        `  P/M weight bits: ${f.Jg} pairs in the input region (first ${g.describeCell(f.pCell[0]!)}, ${g.describeCell(f.mCell[0]!)}); accumulator ${g.describeCell(f.acc.cells[0]!)}..; incoming partial ${g.describeCell(f.inc.cells[0]!)}..; ${f.thresholds.length} stored thresholds`,
+      ];
+    case "movement":
+      return [head, `  per inference: the ${f.J} inputs are read from the producer's buffer and broadcast (${f.J * f.inWidth} bits); partial sums move between slice arrays in a ${Math.ceil(Math.log2(Math.max(1, f.G)))}-level tree (${f.acc.width} bits per row per level)`];
+    case "lowering":
+    case "micro":
+      return [
+        head,
+        `  per slice: set acc <- 0; for each input j with x_j != 0: addConst acc += x_j predicated on P_j = 1, addConst acc += -x_j predicated on M_j = 1;`,
+        `  then acc += partial of the next slice (tree); ${f.requant ? "requant: code = sum_k (1 - sign(acc - T_k)) with per-row stored thresholds; " : ""}store`,
+      ];
+  }
+}
+
 function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max: number): string[] {
+  if (cu.stationary) return emitStationary(net, cu, stage);
   const u = cu.unit, s = cu.stats, p = cu.program;
   switch (stage) {
     case "units":

@@ -16,6 +16,7 @@
  * that act) and bit level (the arrays, with weights and thresholds written at deployment).
  */
 import type { ApArch } from "../ap/config.js";
+import type { FaultOptions } from "../ap/faults.js";
 import { ApArray } from "../ap/array.js";
 import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "../ap/events.js";
 import type { ApGeometry } from "../ap/geometry.js";
@@ -143,7 +144,7 @@ export interface FcRun {
  */
 export function simulateStationary(
   plan: FcPlan, q: QGraph, arch: ApArch, layout: RowLayout, cache: MacroPlanCache, x: Int32Array, batch: number,
-  producer: UnitMapping | "global", mode: "fast" | "bit", local: boolean,
+  producer: UnitMapping | "global", mode: "fast" | "bit", local: boolean, faults?: FaultOptions,
 ): FcRun {
   const { O, J, Jg, G, rows: R, arraysPerSlice: A } = plan;
   const geom = layout.geom;
@@ -180,7 +181,9 @@ export function simulateStationary(
       const accv = new Int32Array(O);
       let arrs: ApArray[] = [];
       if (mode === "bit") {
-        arrs = Array.from({ length: A }, () => new ApArray(geom.rows === R ? geom : geom.withRows(R), timing));
+        arrs = Array.from({ length: A }, (_, a) =>
+          new ApArray(geom.rows === R ? geom : geom.withRows(R), timing, faults ? { faults: { ...faults, seed: (faults.seed ?? 0) + 7919 * (g * A + a) + 104729 * n + 1 } } : {}),
+        );
         // deployment: weight bits (and thresholds, below) are written once, not per inference
         for (let o = 0; o < O; o++) {
           const arr = arrs[Math.floor(o / R)]!, row = o % R;

@@ -271,7 +271,7 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
       const plan = cu.stationary;
       const x = env.get((cu.unit as Extract<ComputeUnit, { kind: "conv" }>).terms[0]!.conv.input)!;
       const prod = mv.producerMapping(plan.conv.input);
-      const r = simulateStationary(plan, q, net.arch, net.layout, sim.cache, x, batch, prod, opts.mode ?? "fast", net.passes.movement);
+      const r = simulateStationary(plan, q, net.arch, net.layout, sim.cache, x, batch, prod, opts.mode ?? "fast", net.passes.movement, sim.faults);
       env.set(cu.unit.output, r.output);
       ue = { total: r.events, movement: r.movement };
     } else ue = simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);

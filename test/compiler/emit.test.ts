@@ -65,7 +65,7 @@ describe("emitStage", () => {
     assert.match(formatProgram(u4.program, 10), new RegExp(`\\n\\.\\.\\. ${u4.program.nSteps - 10} more steps$`));
   });
 
-  test("a weight-stationary unit: the dumps describe that mapping", { todo: "gap: src/compiler/emit.ts ignores CompiledUnit.stationary: for a weight-stationary FC unit (zoo:resnet18 logits, or fmnist with fcStationary \"always\") --emit lowering and micro print nothing, bitwidth an empty histogram, movement \"0 load steps\", layout \"1 positions ... 2.0%\" and cse a DAG the unit does not use" }, () => {
+  test("a weight-stationary unit: the dumps describe that mapping", () => {
     const st = compileNetwork(fmnistQGraph(), { fcStationary: "always" });
     assert.ok(st.units[8]!.stationary);
     for (const stage of EMIT_STAGES) {
