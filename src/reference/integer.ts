@@ -168,22 +168,38 @@ function conv(op: QConvOp, x: Int32Array, xt: QTensor, ot: QTensor, batch: numbe
     packLanes(col, colPos, colNeg, mRow, rRow, K, P, PLn, lanes, laneScale);
     for (let o = 0; o < O; o++) {
       accumulatePacked(acc, colPos, colNeg, rows.plus[o]!, rows.minus[o]!, PLn);
-      const cst = constant[o]!;
-      for (let i = 0; i < PLn; i++) {
-        let v = acc[i]!;
-        for (let l = 0; l < lanes; l++) {
-          const p = l * PLn + i;
-          const hi = Math.floor(v / laneScale);
-          if (p < P) {
-            const bi = Math.floor(p / Pimg);
-            out[((b0 + bi) * O + o) * Pimg + (p - bi * Pimg)] = v - hi * laneScale + cst;
-          }
-          v = hi;
-        }
-      }
+      unpackLanes(acc, out, PLn, P, lanes, laneScale, constant[o]!, Pimg, O, o, b0);
     }
   }
   return out;
+}
+
+/**
+ * Peels the lanes off the packed sums (lowest lane first) and writes lane l's values, positions
+ * l*PLn .. l*PLn+PLn-1, in contiguous runs per image.
+ */
+function unpackLanes(
+  acc: Float64Array, out: Int32Array, PLn: number, P: number, lanes: number, laneScale: number, cst: number,
+  Pimg: number, O: number, o: number, b0: number,
+): void {
+  for (let l = 0; l < lanes; l++) {
+    const p0 = l * PLn;
+    const p1 = Math.min(P, p0 + PLn);
+    let i = 0;
+    for (let p = p0; p < p1; ) {
+      const bi = Math.floor(p / Pimg);
+      const end = Math.min(p1, (bi + 1) * Pimg);
+      const base = ((b0 + bi) * O + o) * Pimg - bi * Pimg;
+      for (; p < end; p++, i++) {
+        const v = acc[i]!;
+        const hi = Math.floor(v / laneScale);
+        out[base + p] = v - hi * laneScale + cst;
+        acc[i] = hi;
+      }
+    }
+    // elements past P in the last lane only carry padding; still peel them for the next lane
+    for (; i < PLn; i++) acc[i] = Math.floor(acc[i]! / laneScale);
+  }
 }
 
 /** Lane l of packed element i holds position l*PLn + i: x - m (colPos) and R - (x - m) (colNeg). */
