@@ -4,48 +4,19 @@
  * file's per-event energies and adds leakage, latency and area. Formulas: docs/cost-model.md ("AP
  * model").
  *
- * `ApEventCounts` names the counters exactly as src/ap/events.ts does (`ApEvents`), so an ApEvents
- * record is passed as is; it is declared here (structurally) so the cost model does not depend on
- * the simulator's module.
+ * `ApEventCounts` is src/ap/events.ts's `ApEvents` (type only: the cost model does not load the
+ * simulator).
  */
+import type { ApEvents } from "../ap/events.js";
 import { RtapError } from "../errors.js";
 import type { ApTechnology } from "./technology.js";
 import { describeTechnology } from "./technology.js";
 
-export interface ApEventCounts {
-  /** compare micro-ops issued (summed over arrays). */
-  searches: number;
-  /** Sum over compares of rows x track bits in the key mask. */
-  searchRowBits: number;
-  /** Sum over compares of rows x flag bits in the key mask. */
-  flagSearchRowBits: number;
-  /** write micro-ops issued. */
-  writes: number;
-  /** Track cells written. */
-  writeCells: number;
-  /** Flag cells written. */
-  flagWriteCells: number;
-  /** Tag-logic operations. */
-  tagOps: number;
-  /** shift micro-ops issued. */
-  shifts: number;
-  /** Sum over shifts of rows x tracks x |n| (nanowire-domain moves). */
-  shiftTrackDomains: number;
-  /** Bits read from rows into the array buffer. */
-  bufferReadBits: number;
-  /** Bits written from the array buffer into rows. */
-  bufferWriteBits: number;
-  /** Bits sent between arrays of a tile. */
-  transferBitsArray: number;
-  /** Bits sent between tiles. */
-  transferBitsTile: number;
-  /** Sum of bits x router hops of tile-to-tile transfers. */
-  transferBitHopsTile: number;
-  /** Bits between an array buffer and the global buffer. */
-  transferBitsChip: number;
-  /** Controller cycles on the longest serial stream (arrays and tiles run in parallel). */
-  cycles: number;
-}
+/**
+ * The AP event counters (src/ap/events.ts, one definition for the simulator and the cost model);
+ * `shiftSteps` is not priced (shift energy scales with track-domain moves, latency is in cycles).
+ */
+export type ApEventCounts = Omit<ApEvents, "shiftSteps"> & Partial<Pick<ApEvents, "shiftSteps">>;
 
 /** How big the machine is; defaults to the technology file's default geometry. */
 export interface ApShape {
