@@ -367,7 +367,7 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
       const td = tornado(evaluate, names);
       sensitivity.push({
         crossbar: x.target,
-        ratioDefinition: "crossbar energy / RTM-AP energy (higher = RTM-AP better)",
+        ratioDefinition: `${x.target} energy / RTM-AP energy (higher = RTM-AP better)`,
         baseRatio: td.base,
         entries: td.bars.map((b) => ({ parameter: b.name, lowFactor: b.lowFactor, highFactor: b.highFactor, ratioAtLow: b.atLow, ratioAtHigh: b.atHigh })),
         targetRatio,
