@@ -62,7 +62,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
   },
   interchange: {
     // one output channel at a time: receptive fields reloaded per channel, no sharing across o
-    bit: true,
+    bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       for (const u of off.net.units) if (u.unit.kind === "conv" && !u.stationary) assert.equal(u.stats.blocks, u.unit.terms[0]!.conv.outChannels, `${u.unit.name}: one block per output channel`);
       assert.ok(off.figures.events.cycles > on.figures.events.cycles, "more cycles");
@@ -73,7 +73,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
   },
   unroll: {
     // running sums per output: CSE cannot share across output channels
-    bit: true,
+    bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       assert.ok(off.figures.addCycles > on.figures.addCycles, "more add cycles");
       assert.ok(off.figures.addsCompiled > on.figures.addsCompiled, "more additions");
@@ -83,7 +83,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
   },
   cse: {
     // balanced trees per output, no sharing: additions back to the naive count
-    bit: true,
+    bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       assert.ok(off.figures.addsCompiled > on.figures.addsCompiled, "more additions");
       assert.ok(off.figures.addCycles > on.figures.addCycles, "more add cycles");
@@ -117,7 +117,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
   },
   layout: {
     // positions dealt round-robin over the arrays: neighbours sit in other arrays
-    bit: true,
+    bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       for (const u of off.net.units) if (!u.stationary) assert.equal(u.mapping.raster, false);
       assert.ok(off.figures.events.transferBitsArray > 5 * on.figures.events.transferBitsArray, "tile-bus traffic");
@@ -126,7 +126,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
   },
   movement: {
     // activations kept off-array: every load and store through the global buffer
-    bit: true,
+    bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       assert.ok(off.figures.events.transferBitsChip > 10 * on.figures.events.transferBitsChip, "global-buffer traffic");
       assert.equal(off.figures.events.transferBitsArray, 0);
