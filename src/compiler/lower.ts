@@ -15,6 +15,7 @@
 import { RtapError } from "../errors.js";
 import type { QGraph, QTensor } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
+import { checkReduction } from "./verify.js";
 import { DagBuilder, OP_ADD as DAG_ADD, OP_SUB as DAG_SUB, idSchedule, type ExprDag } from "./cse/dag.js";
 import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
 import {
@@ -63,6 +64,8 @@ export interface LowerContext {
   q: QGraph;
   layout: RowLayout;
   passes: PassSwitches;
+  /** Check every reduction DAG against its matrix before lowering it (src/compiler/verify.ts). */
+  verify?: boolean;
 }
 
 const FULL_WIDTH = 31;
@@ -72,6 +75,8 @@ interface ReduceResult {
   schedule: Int32Array;
   naive: { additions: number; cycles: number };
   compiled: { additions: number; cycles: number };
+  /** Set once the verifier has checked this DAG (memoized results are checked once). */
+  verified?: boolean;
 }
 
 /**
@@ -375,13 +380,13 @@ class Lowerer {
     const passes = this.ctx.passes;
     if (!passes.unroll) {
       const naive = naiveChain(matrix, ranges);
-      return { dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost };
+      return this.checked({ dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost }, matrix, ranges, name);
     }
     // Row storage left for the DAG's temporaries: slots minus accumulators, staging and combination headroom.
     const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - reserve - 8);
     const key = memo ? `${memo.key}|${passes.cse ? "cse" : "trees"}|${free}` : "";
     const cached = memo ? cseMemo.get(memo.weights)?.get(key) : undefined;
-    if (cached) return cached;
+    if (cached) return this.checked(cached, matrix, ranges, name);
     const res = eliminateCommonSubexpressions(matrix, ranges, {
       groupSize: passes.cse ? "auto" : 1,
       maxLiveTemporaries: free,
@@ -393,7 +398,18 @@ class Lowerer {
       if (!m) cseMemo.set(memo.weights, (m = new Map()));
       m.set(key, out);
     }
-    return out;
+    return this.checked(out, matrix, ranges, name);
+  }
+
+  /** With the verifier on: the DAG must be sound and compute exactly `matrix` (src/compiler/verify.ts). */
+  private checked(
+    r: ReduceResult, matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }, name: string,
+  ): ReduceResult {
+    if (!this.ctx.verify || r.verified) return r;
+    const problems = checkReduction(r.dag, r.schedule, matrix, ranges);
+    if (problems.length) throw new RtapError(`verifier after ${this.ctx.passes.cse ? "CSE" : "unrolling"}: ${problems.join("; ")}`, `op "${name}"`);
+    r.verified = true;
+    return r;
   }
 
   private emitDag(dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
@@ -578,6 +594,7 @@ class Lowerer {
         const matrix = { rows: 1, cols: K, data: new Int8Array(K).fill(1) };
         const ranges = { min: new Float64Array(K).fill(tlo), max: new Float64Array(K).fill(thi) };
         const res = eliminateCommonSubexpressions(matrix, ranges, { groupSize: 1, where: `op "${op.name}"` });
+        this.checked({ dag: res.dag, schedule: res.schedule, naive: res.stats.naive, compiled: res.stats.compiled }, matrix, ranges, op.name);
         this.emitDag(res.dag, res.schedule, taps, c, (o, id, sign, isTmp) => {
           let src = id;
           let own = false;

@@ -7,8 +7,9 @@
  *
  * The first six act inside `lowerUnit` (src/compiler/lower.ts), layout and movement choose the
  * physical placement and the movement model, lowering turns program steps into AP macro-ops
- * (src/compiler/simulate.ts `toMacroOp`). With `verify`, the verifier checks each unit's DAGs and
- * program after lowering (and the tests always verify).
+ * (src/compiler/simulate.ts `toMacroOp`). With `verify`, the verifier runs between passes
+ * (src/compiler/verify.ts): every reduction DAG against its weight matrix after CSE, every program
+ * after allocation and lowering, every mapping after layout (and the tests always verify).
  */
 import { loadArch, type ApArch } from "../ap/config.js";
 import { ApGeometry } from "../ap/geometry.js";
@@ -23,6 +24,7 @@ import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitE
 import { planStationary, preferStationary, simulateStationary, type FcPlan } from "./fc-stationary.js";
 import { naiveCost } from "./cse/cost.js";
 import { buildUnits, type ComputeUnit } from "./units.js";
+import { checkMapping } from "./verify.js";
 import { addEvents, zeroEvents, type ApEvents } from "../ap/events.js";
 import type { FaultOptions } from "../ap/faults.js";
 
@@ -96,12 +98,16 @@ export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNe
       opts.onProgress?.(i + 1, units.length, u.name);
       return;
     }
-    const { program, stats } = lowerUnit(u, { q, layout, passes });
+    const { program, stats } = lowerUnit(u, { q, layout, passes, verify: opts.verify });
     if (opts.verify) {
       const problems = verifyProgram(program, passes.bitwidth, layout.geom.cells);
-      if (problems.length) throw new RtapError(`verifier: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
+      if (problems.length) throw new RtapError(`verifier after allocation and lowering: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
     }
     const mapping = mapPositions(q.tensors.get(u.output)!.shape, arch, passes.layout);
+    if (opts.verify) {
+      const problems = checkMapping(mapping, arch);
+      if (problems.length) throw new RtapError(`verifier after layout: ${problems.join("; ")}`, `unit "${u.name}"`);
+    }
     compiled.push({ unit: u, program, stats, mapping });
     opts.onProgress?.(i + 1, units.length, u.name);
   });
