@@ -11,7 +11,8 @@
  *  - Sensitivity: the RTM-AP/crossbar energy ratio with each uncertain parameter at 0.5x and 2x, and
  *    the factor one parameter alone would need to reach the paper's 7.5x.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, freemem } from "node:os";
+
 import { Worker } from "node:worker_threads";
 import { loadArch, type ApArch } from "./ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
@@ -31,6 +32,9 @@ import { loadQuantizedModel, type QuantizedModel } from "./model.js";
 import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
 import type { AblationResult, ComparisonReport, LayerResult, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
+
+/** Free memory reserved per ablation worker on large networks (ResNet-18 variants peak at ~3.6 GB). */
+const ABLATION_WORKER_BYTES = 4 * 2 ** 30;
 
 export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string }> = {
   "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP" },
@@ -333,9 +337,12 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
     }
     // The other passes change the programs: recompile and re-simulate, in worker threads (the
     // main thread's compiled network is released first; each worker rebuilds the same QGraph).
-    // Small networks recompile faster in this thread than a worker starts.
+    // Small networks recompile faster in this thread than a worker starts. A ResNet-18 variant
+    // peaks at 2.8-3.6 GB (measured, compile + simulation with events), so the worker count is
+    // also capped by free memory: one worker per ABLATION_WORKER_BYTES free, at least one.
     const steps = full.run.net.units.reduce((n, u) => n + u.program.nSteps, 0);
-    const workers = opts.workers ?? (steps > 1_000_000 ? availableParallelism() : 1);
+    const byMemory = Math.max(1, Math.floor(freemem() / ABLATION_WORKER_BYTES));
+    const workers = opts.workers ?? (steps > 1_000_000 ? Math.min(availableParallelism(), byMemory) : 1);
     (full.run as { net?: CompiledNetwork }).net = undefined;
     const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
     stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off${workers > 1 ? ` (${Math.min(workers, recompile.length)} worker threads)` : ""}`);
