@@ -22,6 +22,17 @@ import { negInPlaceLut } from "./luts.js";
 import { macroWhere, type MacroPlan } from "./macro.js";
 import { asOperand, toPattern, valueRange, type ApValue, type Operand } from "./value.js";
 
+/**
+ * Bit i set iff (x mod 2^(i+1)) < (y mod 2^(i+1)), for i < n: the comparison flag a bit-serial
+ * compare leaves after each step. It is the borrow out of bit i of x - y, so one subtraction gives
+ * every step at once: bit i+1 of x ^ y ^ (x - y). (n <= 31; x, y taken mod 2^n.)
+ */
+export function lowerBitsLess(x: number, y: number, n: number): number {
+  const m = lowMask(n);
+  const xu = x & m, yu = y & m;
+  return (((xu ^ yu ^ (xu - yu)) >>> 1) & m) >>> 0;
+}
+
 /** Per-row integer contents of the op's values (each array has one entry per row). */
 export interface MacroValues {
   /** Old contents of the destination (required by in-place ops, max, and dstInit "any"). */
@@ -307,14 +318,10 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
         const nu = toPattern(m, wd);
         out[r] = m;
         addDst((du ^ nu) >>> 0);
-        // G after step i: src > dst on bits 0..i (unsigned, except the signed sign bit).
-        let gv = 0;
-        for (let i = 0; i < wd; i++) {
-          const lm = lowMask(i + 1);
-          const gt =
-            i === wd - 1 && dst.signed ? sv[r]! > dv[r]! : ((su & lm) >>> 0) > ((du & lm) >>> 0);
-          if (gt) gv |= 1 << i;
-        }
+        // G after step i: src > dst on bits 0..i (unsigned, except the signed sign bit), i.e. the
+        // borrow out of bit i of du - su.
+        let gv = lowerBitsLess(du, su, wd);
+        if (dst.signed) gv = (gv & lowMask(wd - 1)) | (sv[r]! > dv[r]! ? 1 << (wd - 1) : 0);
         chainFlips += 2 * runsOfOnes(gv >>> 0);
         if (d.signA >= 0 && sv[r]! < 0) signAFlips += 2;
       }
@@ -342,15 +349,9 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
           addDst(((dv[r]! & mask) >>> 0));
         }
         addDst(toPattern(code, wd));
+        // L after step i: value < threshold on bits 0..i (offsets from vmin, unsigned).
         const vo = sv[r]! - vmin;
-        for (let q = 0; q < tOff.length; q++) {
-          let lv = 0;
-          for (let i = 0; i < m; i++) {
-            const lm = lowMask(i + 1);
-            if (((vo & lm) >>> 0) < ((tOff[q]! & lm) >>> 0)) lv |= 1 << i;
-          }
-          ltFlips[q]! += 2 * runsOfOnes(lv >>> 0);
-        }
+        for (let q = 0; q < tOff.length; q++) ltFlips[q]! += 2 * runsOfOnes(lowerBitsLess(vo, tOff[q]!, m));
       }
       break;
     }

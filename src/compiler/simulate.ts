@@ -291,6 +291,7 @@ function simulateFast(
   const clock = new MovementClock(ctx.arch, mapping);
   const cls = withEvents ? classesOf(ctx, p, R) : null;
 
+  let scratchPat: Int32Array | undefined;
   const oldOf = (id: number): Int32Array => {
     const res = new Int32Array(N);
     const pat = pats[p.reg[id]!];
@@ -319,8 +320,7 @@ function simulateFast(
     total.writeCells += r.writeCells;
     total.flagWriteCells += r.flagWriteCells;
     if (idle > 1) {
-      const sub = (x?: Int32Array): Int32Array | undefined => (x ? x.subarray(realRows) : undefined);
-      const ri = evalMacro(plan, ctx.geom, { dst: sub(vals.dst), src: sub(vals.src), a: sub(vals.a), b: sub(vals.b) });
+      const ri = evalMacro(plan, ctx.geom, { dst: idleRows(vals.dst, realRows), src: idleRows(vals.src, realRows), a: idleRows(vals.a, realRows), b: idleRows(vals.b, realRows) });
       total.writeCells += (idle - 1) * ri.writeCells;
       total.flagWriteCells += (idle - 1) * ri.flagWriteCells;
     }
@@ -383,31 +383,31 @@ function simulateFast(
         classCount[ci]!++;
         const vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
         if (o === OP_ADDOUT || o === OP_SUBOUT) {
+          // The hot path (~99% of a ResNet's steps): one fused kernel computes the values, their
+          // written cells, and the slot's new raw pattern.
           const dv = reg(d);
-          const old = pats[p.reg[d]!];
+          let pat: Int32Array;
+          if (p.region[d] === REGION_TMP) {
+            const r = p.reg[d]!;
+            pat = pats[r] ??= new Int32Array(N);
+          } else {
+            // other regions hold no stale bits: start from zeros, keep no pattern
+            pat = scratchPat ??= new Int32Array(N);
+            pat.fill(0);
+          }
           const det = c.plan.detail;
-          const flips = addOutKernel(
-            o === OP_ADDOUT, reg(a), reg(b), old, dv, N, realRows, idle,
+          const k = addOutKernel(
+            o === OP_ADDOUT, reg(a), reg(b), pat, dv, N, realRows, idle,
             p.width[d]!, p.signed[d] === 1, p.width[a]!, p.signed[a] === 1, p.width[b]!, p.signed[b] === 1,
             det.signA >= 0, det.signB >= 0,
           );
-          total.writeCells += flips.dst;
-          const scratch = (cell: number, n: number): void => {
-            if (n === 0) return;
-            if (ctx.geom.isFlagCell(cell)) total.flagWriteCells += n;
-            else total.writeCells += n;
-          };
-          scratch(det.chain, flips.chain);
-          scratch(det.signA, flips.signA);
-          scratch(det.signB, flips.signB);
-          setResult(d, dv);
+          total.writeCells += k[0]!;
+          addScratchCells(total, ctx.geom, det.chain, k[1]!);
+          addScratchCells(total, ctx.geom, det.signA, k[2]!);
+          addScratchCells(total, ctx.geom, det.signB, k[3]!);
           break;
         }
-        if (o === OP_ADDOUT || o === OP_SUBOUT) {
-          vals.a = reg(a);
-          vals.b = reg(b);
-          vals.dst = oldOf(d);
-        } else if (o === OP_ADD || o === OP_SUB || o === OP_MAX || (o === OP_NEGATE && a === d)) {
+        if (o === OP_ADD || o === OP_SUB || o === OP_MAX || (o === OP_NEGATE && a === d)) {
           vals.dst = reg(d);
           vals.src = reg(a);
         } else if (o === OP_COPY || o === OP_NEGATE || o === OP_THRESHOLD) {
@@ -432,44 +432,77 @@ function simulateFast(
   return { total, movement };
 }
 
-function popcount(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+/** The idle rows (from `realRows` on) of a register, if given. */
+function idleRows(x: Int32Array | undefined, realRows: number): Int32Array | undefined {
+  return x ? x.subarray(realRows) : undefined;
 }
+
+/** Written cells of a scratch cell (carry chain, sign capture): a flag cell or a track cell. */
+function addScratchCells(total: ApEvents, geom: ApGeometry, cell: number, n: number): void {
+  if (n === 0) return;
+  if (geom.isFlagCell(cell)) total.flagWriteCells += n;
+  else total.writeCells += n;
+}
+
+/** Set bits of every 16-bit number (a table beats the shift-and-add popcount here by ~20%). */
+const POPCOUNT16 = (() => {
+  const t = new Uint8Array(65536);
+  for (let i = 1; i < 65536; i++) t[i] = t[i >> 1]! + (i & 1);
+  return t;
+})();
+
+/** Results of addOutKernel (reused: the kernel runs millions of times per network). */
+const kernelCounts = new Float64Array(4);
 
 /**
  * dst <- a +/- b (destination "any") with its written cells, in one tight loop: the closed forms
  * of src/ap/semantics.ts (destination: popcount(old) + popcount(new); carry/borrow flag: 2 x runs
  * of 1s in the carry vector; sign captures: 2 per negative operand whose sign is captured). Rows
- * from `realRows` on are idle rows, each standing for `idle` rows. Tested against evalMacro and
- * the bit-level simulator.
+ * from `realRows` on are idle rows, each standing for `idle` rows. The slot's raw bit pattern
+ * `pat` is updated in place (low wd bits replaced by the result). Fills `kernelCounts` with
+ * [dst, chain, signA, signB] cells. No closures: this loop sees ~7e8 rows per ResNet-18 image.
+ * Tested against evalMacro and the bit-level simulator.
  */
 function addOutKernel(
-  isAdd: boolean, av: Int32Array, bv: Int32Array, oldPat: Int32Array | undefined, out: Int32Array, N: number, realRows: number, idle: number,
+  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
-): { dst: number; chain: number; signA: number; signB: number } {
+): Float64Array {
   const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
-  const am = aSigned ? -1 : (2 ** aw - 1) | 0, bm = bSigned ? -1 : (2 ** bw - 1) | 0;
+  const am = (aSigned ? -1 : (2 ** aw - 1) | 0) & mask, bm = (bSigned ? -1 : (2 ** bw - 1) | 0) & mask;
   const sh = 32 - wd;
-  let dst = 0, chain = 0, sa = 0, sb = 0;
-  const one = (r: number, weight: number): void => {
-    const au = av[r]! & am & mask, bu = bv[r]! & bm & mask;
-    const full = isAdd ? au + bu : au - bu;
-    const nu = full & mask;
-    out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
-    let f = popcount(nu);
-    if (oldPat) f += popcount(oldPat[r]! & mask);
-    let c = ((au ^ bu ^ full) >>> 1) & mask;
-    c = c & ~(c << 1);
-    dst += weight * f;
-    chain += weight * 2 * popcount(c);
-    if (capA && av[r]! < 0) sa += 2 * weight;
-    if (capB && bv[r]! < 0) sb += 2 * weight;
-  };
-  for (let r = 0; r < realRows; r++) one(r, 1);
-  for (let r = realRows; r < N; r++) one(r, idle);
-  return { dst, chain, signA: sa, signB: sb };
+  const sgn = isAdd ? 1 : -1;
+  let dstW = 0, chainW = 0, saW = 0, sbW = 0;
+  let weight = 1;
+  let end = realRows;
+  for (let r = 0; r < N; ) {
+    let dst = 0, chain = 0, sa = 0, sb = 0;
+    for (; r < end; r++) {
+      const a = av[r]!, b = bv[r]!, old = pat[r]!;
+      const au = a & am, bu = b & bm;
+      const full = au + sgn * bu;
+      const nu = full & mask;
+      out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
+      pat[r] = (old & ~mask) | nu;
+      const f = old & mask;
+      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      c = c & ~(c << 1);
+      dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]! + POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
+      chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
+      sa += a >>> 31;
+      sb += b >>> 31;
+    }
+    dstW += weight * dst;
+    chainW += weight * 2 * chain;
+    saW += weight * 2 * sa;
+    sbW += weight * 2 * sb;
+    weight = idle;
+    end = N;
+  }
+  kernelCounts[0] = dstW;
+  kernelCounts[1] = chainW;
+  kernelCounts[2] = capA ? saW : 0;
+  kernelCounts[3] = capB ? sbW : 0;
+  return kernelCounts;
 }
 
 /** A compute step on integers (values only): the macro-op semantics in plain loops. */

@@ -11,6 +11,7 @@ import { ApGeometry } from "../../src/ap/geometry.js";
 import { expandMacro, geConst, planThresholds, type DstInit, type MacroOp } from "../../src/ap/macro.js";
 import { shl, slice, type ApValue } from "../../src/ap/value.js";
 import { RtapError } from "../../src/errors.js";
+import { lowerBitsLess } from "../../src/ap/semantics.js";
 import { Rng } from "../../src/util/random.js";
 import { checkMacro, geometryFor, LAYOUTS, pairs, place, range, RTM, wrap, type Layout } from "./helpers.js";
 
@@ -299,4 +300,22 @@ test("misuse is reported as RtapError naming the op and the value", () => {
   assert.throws(() => expandMacro({ kind: "add", dst: noFlags.alongTrack("d", 0, 0, 4, true), src: noFlags.alongTrack("s", 1, 0, 4, true) }, noFlags), /needs flag 0 \(carry\) but the array has 0 flag bits/);
   const inFlag: ApValue = geom.inFlags("f", 0, 2, false);
   err({ kind: "add", dst: d, src: inFlag }, /value "f" occupies scratch cell f0/);
+});
+
+test("lowerBitsLess (the step-by-step compare flag in closed form): every pair at widths 1..8, random at 31", () => {
+  const byLoop = (x: number, y: number, n: number): number => {
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const lm = 2 ** (i + 1);
+      if (((x % lm) + lm) % lm < ((y % lm) + lm) % lm) v += 2 ** i;
+    }
+    return v;
+  };
+  for (let n = 1; n <= 8; n++)
+    for (let x = 0; x < 2 ** n; x++) for (let y = 0; y < 2 ** n; y++) assert.equal(lowerBitsLess(x, y, n), byLoop(x, y, n), `n=${n} x=${x} y=${y}`);
+  const rng = new Rng(7);
+  for (let k = 0; k < 2000; k++) {
+    const x = Math.floor(rng.next() * 2 ** 31), y = Math.floor(rng.next() * 2 ** 31);
+    assert.equal(lowerBitsLess(x, y, 31), byLoop(x, y, 31), `x=${x} y=${y}`);
+  }
 });
