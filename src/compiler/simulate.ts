@@ -33,6 +33,8 @@ export type SimMode = "fast" | "bit";
 interface StructuralClass {
   plan: MacroPlan;
   events: ApEvents;
+  /** MAC steps (weight folding off): the predicated subtract that goes with the add in `plan`. */
+  sub?: { plan: MacroPlan; events: ApEvents };
 }
 
 export interface SimContext {
@@ -184,24 +186,6 @@ export function simulateUnit(
   return mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
 }
 
-/** Movement events of a load or store step (cached per distinct access pattern). */
-function movementOf(ctx: SimContext, p: UnitProgram, i: number, mv: MovementContext, cache: Map<string, ApEvents>): ApEvents | null {
-  const o = p.op[i]!;
-  if (o === OP_LOAD) {
-    const w = p.width[p.dst[i]!]!;
-    const s = p.loads[p.imm[i]!]!;
-    const key = `${s.tensor}|${s.sy},${s.sx},${s.dy},${s.dx}|${w}`;
-    let e = cache.get(key);
-    if (!e) {
-      e = loadEvents(mv, s, w, ctx.q.tensors.get(s.tensor)!.shape);
-      cache.set(key, e);
-    }
-    return e;
-  }
-  if (o === OP_STORE) return storeEvents(mv, p.width[p.a[i]!]!);
-  return null;
-}
-
 /** Movement cycles: loads and stores are batched per run of consecutive steps (one row write/read per run). */
 class MovementClock {
   private bits = 0;
@@ -226,14 +210,58 @@ class MovementClock {
   }
 }
 
-function trackMovement(ctx: SimContext, p: UnitProgram, i: number, mv: MovementContext, cache: Map<string, ApEvents>, movement: ApEvents, clock: MovementClock, batch: number, P: number): void {
-  const e = movementOf(ctx, p, i, mv, cache);
-  if (e) {
-    addScaledEvents(movement, e, batch);
-    const o = p.op[i]!;
+/**
+ * Movement of a unit's loads and stores: events per distinct access (priced once, by the movement
+ * model) times how often it happens, and the cycles of each run of consecutive loads or stores.
+ * Per step it only counts (a program has millions of steps).
+ */
+class MovementTracker {
+  private readonly byLoad = new Map<number | string, ApEvents>();
+  private readonly tensorIds = new Map<string, number>();
+  private readonly byStore = new Map<number, ApEvents>();
+  private readonly counts = new Map<ApEvents, number>();
+  readonly clock: MovementClock;
+  constructor(private readonly ctx: SimContext, private readonly p: UnitProgram, private readonly mv: MovementContext, mapping: UnitMapping, private readonly P: number) {
+    this.clock = new MovementClock(ctx.arch, mapping);
+  }
+  /** Events of a load: they depend on the tensor, strides, offsets and width only (not the channel). */
+  private loadOf(i: number): ApEvents {
+    const p = this.p, w = p.width[p.dst[i]!]!;
+    const s = p.loads[p.imm[i]!]!;
+    let t = this.tensorIds.get(s.tensor);
+    if (t === undefined) this.tensorIds.set(s.tensor, (t = this.tensorIds.size));
+    // a number key, no string per step (strides < 64, offsets within +-512, width < 64; else a string)
+    const fits = s.sy < 64 && s.sx < 64 && Math.abs(s.dy) < 512 && Math.abs(s.dx) < 512 && w < 64;
+    const key = fits ? ((((t * 64 + s.sy) * 64 + s.sx) * 1024 + s.dy + 512) * 1024 + s.dx + 512) * 64 + w : `${t}|${s.sy},${s.sx},${s.dy},${s.dx}|${w}`;
+    let e = this.byLoad.get(key);
+    if (!e) this.byLoad.set(key, (e = loadEvents(this.mv, s, w, this.ctx.q.tensors.get(s.tensor)!.shape)));
+    return e;
+  }
+  private storeOf(w: number): ApEvents {
+    let e = this.byStore.get(w);
+    if (!e) this.byStore.set(w, (e = storeEvents(this.mv, w)));
+    return e;
+  }
+  step(i: number): void {
+    const p = this.p, o = p.op[i]!;
+    if (o !== OP_LOAD && o !== OP_STORE) {
+      if (o !== OP_FREE) this.clock.flush();
+      return;
+    }
     const w = o === OP_LOAD ? p.width[p.dst[i]!]! : p.width[p.a[i]!]!;
-    clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0, P > 0 ? e.transferBitsChip / P : 0);
-  } else if (p.op[i] !== OP_FREE) clock.flush();
+    const e = o === OP_LOAD ? this.loadOf(i) : this.storeOf(w);
+    this.counts.set(e, (this.counts.get(e) ?? 0) + 1);
+    const P = this.P;
+    this.clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0, P > 0 ? e.transferBitsChip / P : 0);
+  }
+  /** The movement events of `batch` images (cycles: the clock's, per image x batch). */
+  finish(batch: number): ApEvents {
+    this.clock.flush();
+    const movement = zeroEvents();
+    for (const [e, n] of this.counts) addScaledEvents(movement, e, n * batch);
+    movement.cycles = this.clock.cycles * batch;
+    return movement;
+  }
 }
 
 function fillLoad(d: Int32Array, src: Int32Array, s: UnitProgram["loads"][number], shape: readonly number[], batch: number, OH: number, OW: number): void {
@@ -286,16 +314,17 @@ function simulateFast(
     return x;
   };
   const total = zeroEvents();
-  const movement = zeroEvents();
-  const moveCache = new Map<string, ApEvents>();
-  const clock = new MovementClock(ctx.arch, mapping);
+  const moves = new MovementTracker(ctx, p, mv, mapping, P);
   const cls = withEvents ? classesOf(ctx, p, R) : null;
 
   let scratchPat: Int32Array | undefined;
+  // The old contents of a destination, as its width reads them. One buffer, reused: callers only
+  // read it before the next oldOf.
+  const oldBuf = new Int32Array(N);
   const oldOf = (id: number): Int32Array => {
-    const res = new Int32Array(N);
+    const res = oldBuf;
     const pat = pats[p.reg[id]!];
-    if (!pat) return res;
+    if (!pat) return res.fill(0);
     const sh = 32 - p.width[id]!;
     if (p.signed[id]) for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >> sh;
     else for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >>> sh;
@@ -327,15 +356,31 @@ function simulateFast(
     return r.dst;
   };
   // Static events are summed per structural class at the end (count x events).
-  const classCount = withEvents ? new Float64Array(ctx.classes.length + 1024) : new Float64Array(0);
-  const priceStatic = (ev: ApEvents, extraKeyBits: number): void => {
-    addScaledEvents(total, ev, arraysTotal * batch);
-    total.cycles += ev.cycles * (mapping.passes - arraysTotal) * batch;
-    if (extraKeyBits) total.searchRowBits += extraKeyBits * ev.searches * R * arraysTotal * batch;
+  const classCount = withEvents ? new Float64Array(ctx.classes.length) : new Float64Array(0);
+  const macCount = withEvents ? new Float64Array(ctx.classes.length) : new Float64Array(0);
+  const priceStatic = (ev: ApEvents, count: number, extraKeyBits: number): void => {
+    addScaledEvents(total, ev, count * arraysTotal * batch);
+    total.cycles += ev.cycles * count * (mapping.passes - arraysTotal) * batch;
+    if (extraKeyBits) total.searchRowBits += extraKeyBits * ev.searches * count * R * arraysTotal * batch;
+  };
+  // dst <- dst +/- (src << s) in place: the fused kernel when the destination is all track cells
+  // (always, for compiled programs), else evalMacro.
+  const inPlaceStep = (plan: MacroPlan, d: number, a: number): void => {
+    const info = inPlaceInfo(plan, ctx.geom);
+    if (!info) {
+      setResult(d, evalCounted(plan, { dst: reg(d), src: reg(a) }));
+      return;
+    }
+    let pat: Int32Array | undefined;
+    if (p.region[d] === REGION_TMP) pat = pats[p.reg[d]!] ??= new Int32Array(N);
+    const k = inPlaceKernel(info, reg(d), reg(a), pat, N, realRows, idle);
+    total.writeCells += k[0]!;
+    addScratchCells(total, ctx.geom, info.chainCell, k[1]!);
+    addScratchCells(total, ctx.geom, info.signCell, k[2]!);
   };
   for (let i = 0; i < p.nSteps; i++) {
     const o = p.op[i]!, d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
-    if (withEvents) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
+    if (withEvents) moves.step(i);
     switch (o) {
       case OP_LOAD: {
         const s = p.loads[imm]!;
@@ -359,14 +404,17 @@ function simulateFast(
         break;
       case OP_MAC: {
         // Weight folding off: a predicated add and a predicated subtract on 2 stored weight bits.
+        // Both run on every MAC (static events, counted per class); only the one the weight
+        // selects changes cells.
         const w = p.width[d]!, sg = p.signed[d] === 1;
         if (withEvents) {
-          const addCls = ctx.classes[cls![i]!]!;
-          const dstV = apValue(p, d), srcV = apValue(p, a);
-          const subPlan = ctx.cache.plan({ kind: "sub", dst: dstV, src: srcV });
-          priceStatic(addCls.events, 2);
-          priceStatic(subPlan.staticEvents(ctx.arch.timing, R), 2);
-          if (imm !== 0) setResult(d, evalCounted(imm > 0 ? addCls.plan : subPlan, { dst: reg(d), src: reg(a) }));
+          const ci = cls![i]!;
+          const c = ctx.classes[ci]!;
+          macCount[ci]!++;
+          if (imm !== 0) {
+            const plan = imm > 0 ? c.plan : (c.sub ??= subOfClass(ctx, c.plan, R)).plan;
+            inPlaceStep(plan, d, a);
+          }
         } else if (imm !== 0) {
           const x = reg(d), y = reg(a);
           for (let r = 0; r < N; r++) x[r] = wrap(x[r]! + imm * y[r]!, w, sg);
@@ -381,7 +429,10 @@ function simulateFast(
         const ci = cls![i]!;
         const c = ctx.classes[ci]!;
         classCount[ci]!++;
-        const vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
+        if (o === OP_ADD || o === OP_SUB) {
+          inPlaceStep(c.plan, d, a);
+          break;
+        }
         if (o === OP_ADDOUT || o === OP_SUBOUT) {
           // The hot path (~99% of a ResNet's steps): one fused kernel computes the values, their
           // written cells, and the slot's new raw pattern.
@@ -407,7 +458,8 @@ function simulateFast(
           addScratchCells(total, ctx.geom, det.signB, k[3]!);
           break;
         }
-        if (o === OP_ADD || o === OP_SUB || o === OP_MAX || (o === OP_NEGATE && a === d)) {
+        const vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
+        if (o === OP_MAX || (o === OP_NEGATE && a === d)) {
           vals.dst = reg(d);
           vals.src = reg(a);
         } else if (o === OP_COPY || o === OP_NEGATE || o === OP_THRESHOLD) {
@@ -419,17 +471,104 @@ function simulateFast(
     }
   }
   if (withEvents) {
-    clock.flush();
-    for (let ci = 0; ci < classCount.length; ci++) if (classCount[ci]) {
-      const ev = ctx.classes[ci]!.events;
-      addScaledEvents(total, ev, classCount[ci]! * arraysTotal * batch);
-      total.cycles += ev.cycles * classCount[ci]! * (mapping.passes - arraysTotal) * batch;
+    for (let ci = 0; ci < classCount.length; ci++) {
+      const c = ctx.classes[ci]!;
+      if (classCount[ci]) priceStatic(c.events, classCount[ci]!, 0);
+      if (macCount[ci]) {
+        // the weight's 2 bits join every search key of both the add and the subtract
+        priceStatic(c.events, macCount[ci]!, 2);
+        priceStatic((c.sub ??= subOfClass(ctx, c.plan, R)).events, macCount[ci]!, 2);
+      }
     }
   }
   env.set(outputName, out);
-  movement.cycles = clock.cycles * batch;
+  const movement = withEvents ? moves.finish(batch) : zeroEvents();
   addEvents(total, movement);
   return { total, movement };
+}
+
+/** The subtract of a MAC class (same values as its add). */
+function subOfClass(ctx: SimContext, addPlan: MacroPlan, rows: number): { plan: MacroPlan; events: ApEvents } {
+  const op = addPlan.op as Extract<MacroOp, { kind: "add" }>;
+  const plan = ctx.cache.plan({ kind: "sub", dst: op.dst, src: op.src });
+  return { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
+}
+
+/** What inPlaceKernel needs of an in-place add/sub plan (null: the destination has flag cells). */
+interface InPlaceInfo {
+  isAdd: boolean;
+  wd: number;
+  dSigned: boolean;
+  shift: number;
+  srcWidth: number;
+  srcSigned: boolean;
+  capture: boolean;
+  chainCell: number;
+  signCell: number;
+}
+
+const inPlaceInfos = new WeakMap<MacroPlan, InPlaceInfo | null>();
+
+function inPlaceInfo(plan: MacroPlan, geom: ApGeometry): InPlaceInfo | null {
+  let info = inPlaceInfos.get(plan);
+  if (info !== undefined) return info;
+  const op = plan.op as Extract<MacroOp, { kind: "add" | "sub" }>;
+  const src = "value" in op.src ? op.src : { value: op.src, shift: 0 };
+  info = op.dst.cells.some((c) => geom.isFlagCell(c))
+    ? null
+    : {
+        isAdd: op.kind === "add", wd: op.dst.width, dSigned: op.dst.signed, shift: src.shift, srcWidth: src.value.width, srcSigned: src.value.signed,
+        capture: plan.detail.signA >= 0, chainCell: plan.detail.chain, signCell: plan.detail.signA,
+      };
+  inPlaceInfos.set(plan, info);
+  return info;
+}
+
+/**
+ * dst <- dst +/- (src << shift) in place, with its written cells: evalMacro's "add"/"sub" closed
+ * forms (destination: popcount(old XOR new); carry/borrow flag: 2 x runs of 1s in the carry vector
+ * above the shift; sign capture: 2 per negative source) in one loop, no closures. Rows from
+ * `realRows` on stand for `idle` rows each; `pat` (the slot's raw pattern, TMP slots) is updated.
+ * Fills kernelCounts with [dst, chain, sign] cells. Tested against evalMacro and the bit level.
+ */
+function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: Int32Array | undefined, N: number, realRows: number, idle: number): Float64Array {
+  const { wd, dSigned, shift: s, srcSigned, capture } = info;
+  const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
+  const vm = srcSigned ? -1 : info.srcWidth >= 32 ? -1 : (2 ** info.srcWidth - 1) | 0;
+  const live = s < wd;
+  const chainMask = live ? (2 ** (wd - s) - 1) | 0 : 0;
+  const sgn = info.isAdd ? 1 : -1;
+  const sh = 32 - wd;
+  let dstW = 0, chainW = 0, signW = 0;
+  let weight = 1;
+  let end = realRows;
+  for (let r = 0; r < N; ) {
+    let flips = 0, chain = 0, neg = 0;
+    for (; r < end; r++) {
+      const x = dv[r]!, y = sv[r]!;
+      const du = x & mask;
+      const su = live ? ((y & vm) << s) & mask : 0;
+      const full = du + sgn * su;
+      const nu = full & mask;
+      dv[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
+      if (pat) pat[r] = (pat[r]! & ~mask) | nu;
+      const f = du ^ nu;
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      c = c & ~(c << 1);
+      flips += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
+      chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
+      neg += y >>> 31;
+    }
+    dstW += weight * flips;
+    chainW += weight * 2 * chain;
+    signW += weight * 2 * neg;
+    weight = idle;
+    end = N;
+  }
+  kernelCounts[0] = dstW;
+  kernelCounts[1] = chainW;
+  kernelCounts[2] = capture ? signW : 0;
+  return kernelCounts;
 }
 
 /** The idle rows (from `realRows` on) of a register, if given. */
@@ -577,9 +716,7 @@ function simulateBits(
   const arraysTotal = mapping.arrays * mapping.passes;
   const out = new Int32Array(batch * OC * P);
   const total = zeroEvents();
-  const movement = zeroEvents();
-  const moveCache = new Map<string, ApEvents>();
-  const clock = new MovementClock(ctx.arch, mapping);
+  const moves = new MovementTracker(ctx, p, mv, mapping, P);
   // Which simulated array and row each position occupies (arrays indexed pass-major).
   const perPass = Math.ceil(P / mapping.passes);
   const posArray = new Int32Array(P), posRow = new Int32Array(P);
@@ -610,7 +747,7 @@ function simulateBits(
     }
     for (let i = 0; i < p.nSteps; i++) {
       const o = p.op[i]!;
-      if (n0 === 0) trackMovement(ctx, p, i, mv, moveCache, movement, clock, batch, P);
+      if (n0 === 0) moves.step(i);
       switch (o) {
         case OP_LOAD: {
           const s = p.loads[p.imm[i]!]!;
@@ -651,7 +788,6 @@ function simulateBits(
         }
       }
     }
-    if (n0 === 0) clock.flush();
     const sum = zeroEvents();
     let cyc = 0;
     for (const arr of arrays) {
@@ -665,7 +801,7 @@ function simulateBits(
     addEvents(total, sum);
   }
   env.set(outputName, out);
-  movement.cycles = clock.cycles * batch;
+  const movement = moves.finish(batch);
   addEvents(total, movement);
   return { total, movement };
 }
