@@ -33,8 +33,11 @@ import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
 import type { AblationResult, ComparisonReport, LayerResult, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
 
-/** Free memory reserved per ablation worker on large networks (ResNet-18 variants peak at ~3.6 GB). */
-const ABLATION_WORKER_BYTES = 4 * 2 ** 30;
+/** Free memory reserved per AP worker thread (ResNet-18 programs peak at 1.6-3.6 GB, measured). */
+const AP_WORKER_BYTES = 4 * 2 ** 30;
+
+/** From this many MACs per inference on, AP programs compile and simulate in worker threads. */
+const LARGE_NETWORK_MACS = 3e8;
 
 export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string }> = {
   "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP" },
@@ -70,7 +73,11 @@ export interface CompareOptions {
   /** Ratio the sensitivity study solves for (the paper's 7.5x). */
   targetRatio?: number;
   onStage?: (stage: string) => void;
-  /** Worker threads for the ablation's recompilations (default: the core count; 1 = in this thread). */
+  /**
+   * Worker threads for the AP programs besides the main RTM-AP one (other AP targets, ablation
+   * variants). Default: the core count, capped by free memory, for networks over 3e8 MACs; else 1
+   * (= everything in this thread).
+   */
   workers?: number;
 }
 
@@ -92,9 +99,19 @@ function apShapeOfArch(a: ApArch): ApShape {
   };
 }
 
+/** What the report shows per unit besides its events (kept so a run can travel from a worker). */
+interface UnitInfo {
+  addCycles: number;
+  addCyclesNaive: number;
+  utilization: number;
+  arrays: number;
+}
+
 interface ApRun {
-  net: CompiledNetwork;
+  /** The compiled network (main-thread runs of the RTM-AP only: the ablation re-plans its movement). */
+  net?: CompiledNetwork;
   perUnit: { name: string; events: ApEvents }[];
+  units: UnitInfo[];
   total: ApEvents;
   addCycles: number;
 }
@@ -111,7 +128,8 @@ function simulateAp(net: CompiledNetwork, pixels: Uint8Array, n: number): ApRun 
   // drop the simulation's expansion caches and tensors (large for ImageNet networks)
   net.sim = undefined;
   r.tensors.clear();
-  return { net, perUnit: r.units.map((u) => ({ name: u.unit, events: scale(u.events) })), total: scale(r.events), addCycles };
+  const units = net.units.map((cu) => ({ addCycles: cu.stats.cyclesCompiled, addCyclesNaive: cu.stats.cyclesNaive, utilization: cu.mapping.utilization, arrays: cu.mapping.arrays }));
+  return { net, perUnit: r.units.map((u) => ({ name: u.unit, events: scale(u.events) })), units, total: scale(r.events), addCycles };
 }
 
 /** Movement events (and their cycles) of a compiled network, per unit, per image. */
@@ -146,7 +164,7 @@ function movementOnly(net: CompiledNetwork): ApEvents[] {
 function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, shape: ApShape): TargetResult {
   const priced = apCostPerLayer(run.perUnit.map((u) => ({ name: u.name, events: u.events })), tech, shape);
   const layers: LayerResult[] = priced.perLayer.map((l, i) => {
-    const cu = run.net.units[i]!;
+    const cu = run.units[i]!;
     return {
       name: l.name,
       energyJ: l.energyJ,
@@ -154,11 +172,11 @@ function apTarget(id: string, label: string, files: string[], run: ApRun, tech: 
       latencyS: l.latencyS,
       movementJ: l.energy.movement + l.energy.buffers,
       extra: {
-        add_cycles: cu.stats.cyclesCompiled,
-        add_cycles_naive: cu.stats.cyclesNaive,
+        add_cycles: cu.addCycles,
+        add_cycles_naive: cu.addCyclesNaive,
         shifts: run.perUnit[i]!.events.shifts,
-        row_utilization: cu.mapping.utilization,
-        arrays: cu.mapping.arrays,
+        row_utilization: cu.utilization,
+        arrays: cu.arrays,
       },
     };
   });
@@ -218,43 +236,49 @@ export function compareInputs(q: QGraph, opts: Pick<CompareOptions, "dataset" | 
   return { pixels: randomImages(inShape, n, (opts.seed ?? 0) + 1), inputs: `${n} seeded random image(s)`, count: n };
 }
 
-export interface VariantRequest {
+/** One AP program to compile and simulate apart from the main thread's (see apJob). */
+export interface ApJobRequest {
   model: string;
   seed?: number;
   dataset?: string;
   images?: number;
+  /** Architecture: a config name or file. */
   arch: string;
-  pass: keyof PassSwitches;
+  /** The pass switched off (ablation variants); none for a target's full pipeline. */
+  pass?: keyof PassSwitches;
 }
 
-export interface VariantResult {
-  perUnit: { name: string; events: ApEvents }[];
-  addCycles: number;
-}
+export type ApJobResult = Omit<ApRun, "net">;
 
-/** One ablation variant: the RTM-AP program compiled with one pass off, simulated with events. */
-export function ablationVariant(req: VariantRequest): VariantResult {
+/**
+ * An AP target or ablation variant from scratch (model, inputs, compile, simulate with events):
+ * what a worker thread runs, so that it needs nothing from the main thread but this request.
+ */
+export function apJob(req: ApJobRequest): ApJobResult {
   const q = loadQuantizedModel(req.model, { seed: req.seed }).qgraph;
   const { pixels, count } = compareInputs(q, req);
-  const net = compileNetwork(q, { arch: req.arch, disable: [req.pass] });
-  const run = simulateAp(net, pixels, count);
-  return { perUnit: run.perUnit, addCycles: run.addCycles };
+  const net = compileNetwork(q, { arch: req.arch, disable: req.pass ? [req.pass] : [] });
+  const { perUnit, units, total, addCycles } = simulateAp(net, pixels, count);
+  return { perUnit, units, total, addCycles };
 }
 
-function runVariantInWorker(req: VariantRequest): Promise<VariantResult> {
+/** Runs an AP job in a worker thread; `live` holds the worker while it runs (to stop it on failure). */
+function runApJobInWorker(req: ApJobRequest, live: Set<Worker>): Promise<ApJobResult> {
   const isTs = import.meta.url.endsWith(".ts");
   const url = new URL(`./compare-worker.${isTs ? "ts" : "js"}`, import.meta.url);
   const worker = isTs
     ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req })
     : new Worker(url, { workerData: req });
+  live.add(worker);
   return new Promise((resolve, reject) => {
-    worker.on("message", (m: { kind: "done"; result: VariantResult } | { kind: "error"; message: string; rtap: boolean }) => {
+    worker.on("message", (m: { kind: "done"; result: ApJobResult } | { kind: "error"; message: string; rtap: boolean }) => {
       if (m.kind === "done") resolve(m.result);
       else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
     });
     worker.on("error", reject);
     worker.on("exit", (code) => {
-      if (code !== 0) reject(new Error(`ablation worker exited with code ${code}`));
+      live.delete(worker);
+      if (code !== 0) reject(new Error(`AP worker thread exited with code ${code}`));
     });
   });
 }
@@ -274,6 +298,15 @@ async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]>
 }
 
 export async function compareModel(model: string, opts: CompareOptions = {}): Promise<CompareResult> {
+  const live = new Set<Worker>();
+  try {
+    return await compareWith(model, opts, live);
+  } finally {
+    for (const w of live) void w.terminate(); // only after a failure: finished workers have exited
+  }
+}
+
+async function compareWith(model: string, opts: CompareOptions, live: Set<Worker>): Promise<CompareResult> {
   const t0 = performance.now();
   const stage = opts.onStage ?? (() => {});
   const targets = expandTargets(opts.targets ?? DEFAULT_TARGETS);
@@ -281,27 +314,58 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
   const m = loadQuantizedModel(model, { seed: opts.seed });
   const q = m.qgraph;
   const { pixels, inputs, count } = compareInputs(q, opts);
-  const result: TargetResult[] = [];
+  let macs = 0;
+  for (const op of q.ops) if (op.kind === "conv") macs += convMacs(op as QConvOp, q.tensors.get(op.output)!.shape);
+  // Large networks compile and simulate their AP programs in worker threads, side by side: one
+  // worker per core, capped by free memory (a ResNet-18 program peaks at 1.6-3.6 GB, measured).
+  // Small ones run faster in this thread than a worker starts.
+  const byMemory = Math.max(1, Math.floor(freemem() / AP_WORKER_BYTES));
+  const workers = Math.max(1, opts.workers ?? (macs > LARGE_NETWORK_MACS ? Math.min(availableParallelism(), byMemory) : 1));
+
+  const apIds = targets.filter((id) => id in AP_TARGETS);
+  // The RTM-AP (else the first AP target) runs in this thread: the ablation needs its compiled
+  // network. With spare workers the others start now and run alongside it.
+  const mainAp = apIds.includes("rtm-ap") ? "rtm-ap" : apIds[0];
+  const offThread = new Map<string, Promise<ApJobResult>>();
+  if (workers > 1)
+    for (const id of apIds)
+      if (id !== mainAp) {
+        const job = runApJobInWorker({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: AP_TARGETS[id]!.arch }, live);
+        job.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
+        offThread.set(id, job);
+      }
+  const byTarget = new Map<string, TargetResult>();
   let rtm: { run: ApRun; tech: ApTechnology; shape: ApShape; arch: ApArch } | undefined;
   for (const id of targets) {
     if (id in AP_TARGETS) {
       const spec = AP_TARGETS[id]!;
       const arch = loadArch(spec.arch);
       const tech = loadApTechnology(spec.tech);
-      stage(`compile ${id}`);
-      const net = compileNetwork(q, { arch });
-      stage(`simulate ${id}`);
-      const run = simulateAp(net, pixels, count);
+      let run: ApRun;
+      const pending = offThread.get(id);
+      if (pending) {
+        stage(`wait for ${id} (worker thread)`);
+        run = await pending;
+      } else {
+        stage(`compile ${id}${offThread.size ? ` (${[...offThread.keys()].join(", ")} in a worker thread)` : ""}`);
+        const net = compileNetwork(q, { arch });
+        stage(`simulate ${id}`);
+        run = simulateAp(net, pixels, count);
+      }
       const shape = apShapeOfArch(arch);
-      result.push(apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, shape));
+      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, shape));
       if (id === "rtm-ap") rtm = { run, tech, shape, arch };
-      else (run as { net?: CompiledNetwork }).net = undefined; // only the RTM-AP's programs are needed later (ablation)
-    } else {
-      const spec = CROSSBAR_TARGETS[id]!;
-      stage(`price ${id}`);
-      result.push(crossbarTarget(id, spec.label, technologyPath(spec.tech), m, loadCrossbarTechnology(spec.tech)));
+      else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
     }
   }
+  for (const id of targets) {
+    if (id in CROSSBAR_TARGETS) {
+      const spec = CROSSBAR_TARGETS[id]!;
+      stage(`price ${id}`);
+      byTarget.set(id, crossbarTarget(id, spec.label, technologyPath(spec.tech), m, loadCrossbarTechnology(spec.tech)));
+    }
+  }
+  const result = targets.map((id) => byTarget.get(id)!);
   const crossbars = result.filter((r) => r.kind === "crossbar");
   for (const r of result) for (const x of crossbars) r.energyRatioVsCrossbar[x.target] = r.energyJ / x.energyJ;
 
@@ -315,15 +379,16 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
     };
     const base = price(full.run.perUnit);
     ablation.push({ pass: "none", energyJ: base.energyJ, latencyS: base.latencyS, addCycles: full.run.addCycles, energyVsFull: base.energyJ / fullEnergy });
-    const fullMovement = movementOnly(full.run.net);
+    const fullNet = full.run.net!;
+    const fullMovement = movementOnly(fullNet);
     const byPass = new Map<keyof PassSwitches, { perUnit: { name: string; events: ApEvents }[]; addCycles: number }>();
     for (const pass of ["layout", "movement"] as const) {
       // same programs, other placement or movement model: swap the movement events
-      const passes = { ...full.run.net.passes, [pass]: false };
+      const passes = { ...fullNet.passes, [pass]: false };
       const net: CompiledNetwork = {
-        ...full.run.net,
+        ...fullNet,
         passes,
-        units: full.run.net.units.map((u) => ({ ...u, mapping: pass === "layout" && !u.stationary ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
+        units: fullNet.units.map((u) => ({ ...u, mapping: pass === "layout" && !u.stationary ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
       };
       const mv = movementOnly(net);
       byPass.set(pass, {
@@ -335,22 +400,17 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
         }),
       });
     }
-    // The other passes change the programs: recompile and re-simulate, in worker threads (the
-    // main thread's compiled network is released first; each worker rebuilds the same QGraph).
-    // Small networks recompile faster in this thread than a worker starts. A ResNet-18 variant
-    // peaks at 2.8-3.6 GB (measured, compile + simulation with events), so the worker count is
-    // also capped by free memory: one worker per ABLATION_WORKER_BYTES free, at least one.
-    const steps = full.run.net.units.reduce((n, u) => n + u.program.nSteps, 0);
-    const byMemory = Math.max(1, Math.floor(freemem() / ABLATION_WORKER_BYTES));
-    const workers = opts.workers ?? (steps > 1_000_000 ? Math.min(availableParallelism(), byMemory) : 1);
-    (full.run as { net?: CompiledNetwork }).net = undefined;
+    // The other passes change the programs: recompile and re-simulate, in worker threads on large
+    // networks (the main thread's compiled network is released first; each worker rebuilds the
+    // same QGraph).
+    full.run.net = undefined;
     const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
     stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off${workers > 1 ? ` (${Math.min(workers, recompile.length)} worker threads)` : ""}`);
     const archRef = full.arch.file ?? full.arch.name;
     const variants = await pool(
       recompile.map((pass) => () => {
-        const req: VariantRequest = { model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass };
-        return workers > 1 ? runVariantInWorker(req) : Promise.resolve(ablationVariant(req));
+        const req: ApJobRequest = { model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass };
+        return workers > 1 ? runApJobInWorker(req, live) : Promise.resolve(apJob(req));
       }),
       Math.max(1, workers),
     );
@@ -388,8 +448,6 @@ export async function compareModel(model: string, opts: CompareOptions = {}): Pr
     }
   }
 
-  let macs = 0;
-  for (const op of q.ops) if (op.kind === "conv") macs += convMacs(op as QConvOp, q.tensors.get(op.output)!.shape);
   const report: ComparisonReport = {
     model,
     modelInfo: {
