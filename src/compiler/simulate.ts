@@ -49,6 +49,12 @@ export interface SimContext {
   stepClasses: WeakMap<UnitProgram, Int32Array>;
   /** Fault injection (bit mode only). */
   faults?: FaultOptions;
+  /**
+   * Register buffers of finished units, by length, for the next unit with as many rows: a unit
+   * allocates one per IN position and TMP slot (up to ~4000 x 12,545 rows on the SRAM-AP), and
+   * reallocating them per unit made garbage collection a third of the simulation time.
+   */
+  buffers?: Map<number, Int32Array[]>;
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
@@ -304,11 +310,19 @@ function simulateFast(
   const regs: (Int32Array | undefined)[] = [];
   // Raw bit patterns of the TMP slots (what "any" destinations overwrite), events mode only.
   const pats: (Int32Array | undefined)[] = [];
+  const pool = (ctx.buffers ??= new Map()).get(N) ?? [];
+  const taken: Int32Array[] = [];
+  /** A zeroed buffer of N rows (recycled from earlier units; returned to the pool at the end). */
+  const zeroed = (): Int32Array => {
+    const x = pool.pop()?.fill(0) ?? new Int32Array(N);
+    taken.push(x);
+    return x;
+  };
   const reg = (id: number): Int32Array => {
     const r = p.reg[id]!;
     let x = regs[r];
     if (!x) {
-      x = new Int32Array(N);
+      x = zeroed();
       regs[r] = x;
     }
     return x;
@@ -337,7 +351,7 @@ function simulateFast(
     const r = p.reg[id]!;
     let pat = pats[r];
     if (!pat) {
-      pat = new Int32Array(N);
+      pat = zeroed();
       pats[r] = pat;
     }
     const w = p.width[id]!;
@@ -372,7 +386,7 @@ function simulateFast(
       return;
     }
     let pat: Int32Array | undefined;
-    if (p.region[d] === REGION_TMP) pat = pats[p.reg[d]!] ??= new Int32Array(N);
+    if (p.region[d] === REGION_TMP) pat = pats[p.reg[d]!] ??= zeroed();
     const k = inPlaceKernel(info, reg(d), reg(a), pat, N, realRows, idle);
     total.writeCells += k[0]!;
     addScratchCells(total, ctx.geom, info.chainCell, k[1]!);
@@ -440,7 +454,7 @@ function simulateFast(
           let pat: Int32Array;
           if (p.region[d] === REGION_TMP) {
             const r = p.reg[d]!;
-            pat = pats[r] ??= new Int32Array(N);
+            pat = pats[r] ??= zeroed();
           } else {
             // other regions hold no stale bits: start from zeros, keep no pattern
             pat = scratchPat ??= new Int32Array(N);
@@ -482,6 +496,8 @@ function simulateFast(
     }
   }
   env.set(outputName, out);
+  for (const x of taken) pool.push(x);
+  ctx.buffers.set(N, pool);
   const movement = withEvents ? moves.finish(batch) : zeroEvents();
   addEvents(total, movement);
   return { total, movement };
