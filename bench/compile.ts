@@ -9,7 +9,7 @@
  * utilisation). Targets (DESIGN.md): seconds, not minutes; memory well under 4 GB.
  */
 import Table from "cli-table3";
-import type { BenchArgs, Figures } from "./harness.js";
+import { r3, option, type BenchArgs, type Figures } from "./harness.js";
 import { summaryJson } from "../src/cli/commands/compile.js";
 import { passByName } from "../src/compiler/pipeline.js";
 import { compileNetwork } from "../src/compiler/pipeline.js";
@@ -17,13 +17,6 @@ import { loadModel } from "../src/model.js";
 import { quantizeGraph } from "../src/quantize/quantize.js";
 
 export const description = "full compile of zoo:resnet18 (build and quantize timed apart): seconds, CSE totals and the per-layer table";
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 interface UnitRow {
   name: string;

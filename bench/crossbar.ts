@@ -3,7 +3,7 @@
  * and how fast the model prices a whole ResNet-18 (technology load, one evaluation, a full tornado
  * sweep's worth of evaluations).
  */
-import type { BenchArgs, Figures } from "./harness.js";
+import { r3, type BenchArgs, type Figures } from "./harness.js";
 import { calibrateNeuroSim } from "../src/cost/calibration.js";
 import { crossbarCost } from "../src/cost/crossbar.js";
 import { NEUROSIM_RUN_A, NEUROSIM_RUN_B, neurosimResnet18Workload } from "../src/cost/neurosim.js";
@@ -12,8 +12,6 @@ import { scaleParam } from "../src/cost/overrides.js";
 
 export const description =
   "crossbar model vs DNN+NeuroSim V1.4 on ResNet-18 (energy ratios per component) and pricing speed (evaluations/s)";
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export async function run({ log }: BenchArgs): Promise<Figures> {
   let t0 = performance.now();

@@ -7,7 +7,7 @@
  * verified (structure, ranges) and evaluated against W·x on random inputs.
  */
 import Table from "cli-table3";
-import type { BenchArgs, Figures } from "./harness.js";
+import { option, type BenchArgs, type Figures } from "./harness.js";
 import { verifyDag, evaluateDag } from "../src/compiler/cse/dag.js";
 import { eliminateCommonSubexpressions, type CseOptions } from "../src/compiler/cse/eliminate.js";
 import { unsignedColumnRanges, type TernaryMatrix } from "../src/compiler/cse/matrix.js";
@@ -16,11 +16,6 @@ import { Rng } from "../src/util/random.js";
 
 export const description =
   "CSE on ResNet-18 TWN layer matrices: additions and bit-serial add cycles, naive vs compiled, per layer and total";
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 /** Checks y = W·x on a few random positions (the tests prove exactness; this guards the bench). */
 function checkOnRandomInputs(matrix: TernaryMatrix, inputBits: number, result: ReturnType<typeof eliminateCommonSubexpressions>, rng: Rng): void {

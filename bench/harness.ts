@@ -23,3 +23,12 @@ export interface BenchModule {
 export function peakRssMb(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 }
+
+/** Rounds to 3 decimals (figures in seconds). */
+export const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The value after `--name` in argv (space-separated form), if given. */
+export function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}

@@ -12,19 +12,13 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BenchArgs, Figures } from "./harness.js";
+import { r3, option, type BenchArgs, type Figures } from "./harness.js";
 import { importOnnxFile } from "../src/import/onnx.js";
 import { quantizeGraph } from "../src/quantize/quantize.js";
 
 export const description = "ONNX import of every shared model, and import + quantize of resnet18-torchvision.onnx (seconds each)";
 
 const SHARED = fileURLToPath(new URL("../../shared/models", import.meta.url));
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 function seconds<T>(fn: () => T): [T, number] {
   const t0 = performance.now();

@@ -6,7 +6,7 @@
  * loadQuantizedModel does), and the headline, one runReference inference (target: under 5 s),
  * with its time per op kind and the ternary MAC rate.
  */
-import type { BenchArgs, Figures } from "./harness.js";
+import { r3, option, type BenchArgs, type Figures } from "./harness.js";
 import { randomImages } from "../src/data/synthetic.js";
 import { loadModel } from "../src/model.js";
 import { convMacs, type QOp } from "../src/quantize/qgraph.js";
@@ -14,13 +14,6 @@ import { quantizeGraph } from "../src/quantize/quantize.js";
 import { runReference } from "../src/reference/integer.js";
 
 export const description = "integer reference inference of zoo:resnet18 on one 224x224 image (build, quantize, inference seconds)";
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 export async function run({ argv, log }: BenchArgs): Promise<Figures> {
   const spec = option(argv, "--model") ?? "zoo:resnet18";

@@ -7,20 +7,13 @@
  * compile and the reference run are timed apart. Also: the event totals and the five slowest units.
  * Target (DESIGN.md): seconds.
  */
-import type { BenchArgs, Figures } from "./harness.js";
+import { r3, option, type BenchArgs, type Figures } from "./harness.js";
 import { compileNetwork, runCompiled } from "../src/compiler/pipeline.js";
 import { randomImages } from "../src/data/synthetic.js";
 import { loadQuantizedModel } from "../src/model.js";
 import { runReference } from "../src/reference/integer.js";
 
 export const description = "word-level simulation (with events) of one zoo:resnet18 inference, verified against the integer reference";
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
 
 export async function run({ argv, log }: BenchArgs): Promise<Figures> {
   const spec = option(argv, "--model") ?? "zoo:resnet18";

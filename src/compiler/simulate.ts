@@ -331,7 +331,6 @@ function simulateFast(
   const moves = new MovementTracker(ctx, p, mv, mapping, P);
   const cls = withEvents ? classesOf(ctx, p, R) : null;
 
-  let scratchPat: Int32Array | undefined;
   // The old contents of a destination, as its width reads them. One buffer, reused: callers only
   // read it before the next oldOf.
   const oldBuf = new Int32Array(N);
@@ -451,15 +450,8 @@ function simulateFast(
           // The hot path (~99% of a ResNet's steps): one fused kernel computes the values, their
           // written cells, and the slot's new raw pattern.
           const dv = reg(d);
-          let pat: Int32Array;
-          if (p.region[d] === REGION_TMP) {
-            const r = p.reg[d]!;
-            pat = pats[r] ??= zeroed();
-          } else {
-            // other regions hold no stale bits: start from zeros, keep no pattern
-            pat = scratchPat ??= new Int32Array(N);
-            pat.fill(0);
-          }
+          // only TMP slots hold stale bits; other regions start from zeros and keep no pattern
+          const pat = p.region[d] === REGION_TMP ? (pats[p.reg[d]!] ??= zeroed()) : undefined;
           const det = c.plan.detail;
           const k = addOutKernel(
             o === OP_ADDOUT, reg(a), reg(b), pat, dv, N, realRows, idle,
@@ -614,12 +606,13 @@ const kernelCounts = new Float64Array(4);
  * of src/ap/semantics.ts (destination: popcount(old) + popcount(new); carry/borrow flag: 2 x runs
  * of 1s in the carry vector; sign captures: 2 per negative operand whose sign is captured). Rows
  * from `realRows` on are idle rows, each standing for `idle` rows. The slot's raw bit pattern
- * `pat` is updated in place (low wd bits replaced by the result). Fills `kernelCounts` with
+ * `pat` (TMP slots; none: the old contents are zeros) is updated in place (low wd bits replaced
+ * by the result). Fills `kernelCounts` with
  * [dst, chain, signA, signB] cells. No closures: this loop sees ~7e8 rows per ResNet-18 image.
  * Tested against evalMacro and the bit-level simulator.
  */
 function addOutKernel(
-  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array, out: Int32Array, N: number, realRows: number, idle: number,
+  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
 ): Float64Array {
   const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
@@ -632,12 +625,16 @@ function addOutKernel(
   for (let r = 0; r < N; ) {
     let dst = 0, chain = 0, sa = 0, sb = 0;
     for (; r < end; r++) {
-      const a = av[r]!, b = bv[r]!, old = pat[r]!;
+      const a = av[r]!, b = bv[r]!;
       const au = a & am, bu = b & bm;
       const full = au + sgn * bu;
       const nu = full & mask;
       out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
-      pat[r] = (old & ~mask) | nu;
+      let old = 0;
+      if (pat) {
+        old = pat[r]!;
+        pat[r] = (old & ~mask) | nu;
+      }
       const f = old & mask;
       let c = ((au ^ bu ^ full) >>> 1) & mask;
       c = c & ~(c << 1);

@@ -17,7 +17,7 @@ import { loadArch } from "../../src/ap/config.js";
 import { randomImages } from "../../src/data/index.js";
 import { loadQuantizedModel } from "../../src/model.js";
 import { fixtureModel } from "../import/fixtures.js";
-import { lastLine, rtap } from "./helpers.js";
+import { assertUserError, lastLine, rtap } from "./helpers.js";
 
 const PLAIN = fixtureModel("fmnist-resnet8.onnx");
 
@@ -101,10 +101,10 @@ describe("rtap compare on fmnist-resnet8", () => {
 
   test("user errors: an unknown target, a missing model", async () => {
     const bad = await rtap(["compare", PLAIN, "--targets", "rtm-ap,gpu", "--no-report"]);
-    assert.equal(bad.code, 1);
+    assertUserError(bad, 'unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar');
     assert.match(bad.stderr, /^rtap: unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar/);
     const missing = await rtap(["compare", join(tmpdir(), "no-such-model.onnx"), "--no-report"]);
-    assert.equal(missing.code, 1);
+    assertUserError(missing, "no-such-model.onnx: no such model file");
     assert.match(missing.stderr, /^rtap: .*no-such-model\.onnx: no such model file/);
   });
 });

@@ -14,7 +14,7 @@ import { EMIT_STAGES } from "../../src/compiler/emit.js";
 import { compileNetwork, PASS_NAMES } from "../../src/compiler/pipeline.js";
 import { fixtureModel } from "../import/fixtures.js";
 import { archYamlWith, fmnistQGraph } from "../compiler/helpers.js";
-import { lastLine, rtap, type CliResult } from "./helpers.js";
+import { assertUserError, lastLine, rtap } from "./helpers.js";
 
 const PLAIN = fixtureModel("fmnist-resnet8.onnx");
 
@@ -51,17 +51,6 @@ interface CompileJson {
   steps: number;
   compile_seconds: number;
   per_unit: UnitJson[];
-}
-
-/** Exit code 1, one `rtap: ...` line on stderr containing every fragment, no stack trace, nothing on stdout. */
-function assertUserError(r: CliResult, ...fragments: string[]): void {
-  assert.equal(r.code, 1, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.ok(lines[0]!.startsWith("rtap: "), lines[0]);
-  for (const f of fragments) assert.ok(lines[0]!.includes(f), `${JSON.stringify(lines[0])} lacks ${JSON.stringify(f)}`);
-  assert.doesNotMatch(r.stderr, /\n\s+at |internal error|TypeError|RangeError/);
-  assert.equal(r.stdout, "");
 }
 
 describe("rtap compile", () => {

@@ -13,7 +13,7 @@ import { AttributeProto_AttributeType as AT, AttributeProtoSchema } from "onnx-b
 import { fixtureModel, FMNIST_SLICE_SPEC } from "../import/fixtures.js";
 import { decodeModel, encodeModel, setInitializer } from "../import/onnx-builder.js";
 import { writeCifarBatch } from "../eval/helpers.js";
-import { lastLine, rtap, type CliResult } from "./helpers.js";
+import { assertUserError, lastLine, rtap } from "./helpers.js";
 
 const PLAIN = fixtureModel("fmnist-resnet8.onnx");
 
@@ -34,17 +34,6 @@ interface EvalJson {
   integer_correct: number;
   notes: string[];
   seconds: number;
-}
-
-/** Exit code 1, one `rtap: ...` line on stderr containing `fragment`, no stack trace. */
-function assertUserError(r: CliResult, fragment: string): void {
-  assert.equal(r.code, 1, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.ok(lines[0]!.startsWith("rtap: "), lines[0]);
-  assert.ok(lines[0]!.includes(fragment), `${JSON.stringify(lines[0])} lacks ${JSON.stringify(fragment)}`);
-  assert.doesNotMatch(r.stderr, /\n\s+at |internal error|TypeError|RangeError/);
-  assert.equal(r.stdout, "");
 }
 
 describe("rtap eval", () => {

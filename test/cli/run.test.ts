@@ -6,43 +6,22 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { EVENT_KINDS, type ApEvents } from "../../src/ap/events.js";
+import { EVENT_KINDS } from "../../src/ap/events.js";
 import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { fixtureModel, FMNIST_SPEC } from "../import/fixtures.js";
 import { fmnistQGraph } from "../compiler/helpers.js";
-import { lastLine, rtap, type CliResult } from "./helpers.js";
+import type { RunSummary } from "../../src/cli/commands/run.js";
+import { assertUserError, lastLine, rtap } from "./helpers.js";
 
 const PLAIN = fixtureModel("fmnist-resnet8.onnx");
 
-interface RunJson {
-  model: string;
-  inputs: string;
-  sim: "bit" | "fast";
-  images: number;
-  accuracy: number | null;
-  mismatches: number | null;
-  events: ApEvents | null;
-  unit_mismatches: Record<string, number> | null;
-  compile_seconds: number;
-  simulate_seconds: number;
-}
 
-function assertUserError(r: CliResult, ...fragments: string[]): void {
-  assert.equal(r.code, 1, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.ok(lines[0]!.startsWith("rtap: "), lines[0]);
-  for (const f of fragments) assert.ok(lines[0]!.includes(f), `${JSON.stringify(lines[0])} lacks ${JSON.stringify(f)}`);
-  assert.doesNotMatch(r.stderr, /\n\s+at |internal error|TypeError|RangeError/);
-  assert.equal(r.stdout, "");
-}
-
-async function runJson(args: string[]): Promise<RunJson> {
+async function runJson(args: string[]): Promise<RunSummary> {
   const r = await rtap(["run", ...args, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trimEnd().split("\n").length, 1, "with --json stdout is the JSON line only");
-  return JSON.parse(lastLine(r.stdout)) as RunJson;
+  return JSON.parse(lastLine(r.stdout)) as RunSummary;
 }
 
 describe("rtap run", () => {
