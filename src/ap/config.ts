@@ -20,6 +20,14 @@ import * as z from "zod";
 import { RtapError } from "../errors.js";
 
 export type ApTechnology = "rtm" | "sram";
+/**
+ * Where a value's bits lie in an RTM row:
+ *  - `interleaved` (the racetrack norm, RTSim's default): bit i on track i, all bits at one domain
+ *    index (a *page*); a value is read with no shift once its group's page is under the ports;
+ *  - `serial`: bits along one track (one shift per bit step), the worst case for shifts, kept to
+ *    compare against. SRAM rows never shift; their layout is `interleaved` by convention.
+ */
+export type RowLayoutKind = "interleaved" | "serial";
 export type Interconnect = "mesh" | "htree";
 
 /** Geometry of one AP array (the unit that runs micro-ops SIMD over its rows). */
@@ -38,6 +46,8 @@ export interface ArraySpec {
   tracksPerGroup: number;
   /** Static per-row flag bits (carry, sign, comparison flags): searchable and writable, never shifted. */
   flags: number;
+  /** How the compiler lays values out in a row (RTM; absent = interleaved); see RowLayoutKind. */
+  layout?: RowLayoutKind;
 }
 
 /** Cycles of every micro-op, and the widths of the movement paths. */
@@ -142,6 +152,7 @@ const rtmArraySection = z.strictObject({
   portPositions: provenance(z.array(intIn(0, 4095)).min(1, "needs at least one port position"), ["domains"]),
   tracksPerShiftGroup: count(1, 4096, ["tracks"]),
   flagColumns: count(0, 64, ["bits"]),
+  layout: z.enum(["interleaved", "serial"], { error: 'layout must be "interleaved" or "serial"' }).optional(),
 });
 
 const sramArraySection = z.strictObject({
@@ -192,7 +203,7 @@ const sramFile = z.strictObject({
 // Loading
 
 /** Names of the architecture files shipped in configs/arch. */
-export const BUILTIN_ARCHS = ["rtm-ap", "sram-ap"] as const;
+export const BUILTIN_ARCHS = ["rtm-ap", "rtm-ap-serial", "sram-ap"] as const;
 export type BuiltinArch = (typeof BUILTIN_ARCHS)[number];
 
 /** configs/arch of this installation (works from src/ under tsx and from dist/src/ when built). */
@@ -207,7 +218,7 @@ export function archConfigDir(): string {
 }
 
 /**
- * Loads an architecture: a built-in name (`rtm-ap`, `sram-ap`) or a path to a YAML file.
+ * Loads an architecture: a built-in name (`rtm-ap`, `rtm-ap-serial`, `sram-ap`) or a path to a YAML file.
  * Throws RtapError naming the file and field on any problem.
  */
 export function loadArch(nameOrPath: string): ApArch {
@@ -260,6 +271,7 @@ export function parseArch(text: string, where = "<architecture>"): ApArch {
       portPositions: [...a.portPositions.value],
       tracksPerGroup: a.tracksPerShiftGroup.value,
       flags: a.flagColumns.value,
+      layout: a.layout ?? "interleaved",
     };
     checkRtmGeometry(array, where);
   } else {
@@ -273,6 +285,7 @@ export function parseArch(text: string, where = "<architecture>"): ApArch {
       portPositions: [0],
       tracksPerGroup: a.columnsPerRow.value,
       flags: a.flagColumns.value,
+      layout: "interleaved",
     };
   }
   const t = f.timing;
