@@ -20,7 +20,7 @@ import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, loadEvents, storeEvents, type UnitMapping } from "./compiler/mapping.js";
 import { compileNetwork, PASS_NAMES, runCompiled, type CompiledNetwork } from "./compiler/pipeline.js";
 import { OP_LOAD, OP_STORE } from "./compiler/program.js";
-import { apCostPerLayer, type ApShape } from "./cost/ap.js";
+import { apCostPerLayer } from "./cost/ap.js";
 import { crossbarCost } from "./cost/crossbar.js";
 import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
 import { loadApTechnology, loadCrossbarTechnology, technologyPath } from "./cost/technology.js";
@@ -91,16 +91,6 @@ export interface CompareResult {
 
 const AP_COMPONENTS = ["search", "write", "shift", "periphery", "movement", "buffers", "leakage"] as const;
 
-function apShapeOfArch(a: ApArch): ApShape {
-  return {
-    tiles: a.tiles,
-    arraysPerTile: a.arraysPerTile,
-    rows: a.array.rows,
-    tracksPerRow: a.array.tracks,
-    domainsPerTrack: a.array.domains,
-    portsPerTrack: a.array.ports,
-  };
-}
 
 /** What the report shows per unit besides its events (kept so a run can travel from a worker). */
 interface UnitInfo {
@@ -164,8 +154,8 @@ function movementOnly(net: CompiledNetwork): ApEvents[] {
   return out;
 }
 
-function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, shape: ApShape): TargetResult {
-  const priced = apCostPerLayer(run.perUnit.map((u) => ({ name: u.name, events: u.events })), tech, shape);
+function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch): TargetResult {
+  const priced = apCostPerLayer(run.perUnit.map((u) => ({ name: u.name, events: u.events })), tech, arch);
   const layers: LayerResult[] = priced.perLayer.map((l, i) => {
     const cu = run.units[i]!;
     return {
@@ -342,7 +332,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
         offThread.set(id, job);
       }
   const byTarget = new Map<string, TargetResult>();
-  let rtm: { run: ApRun; tech: ApTechnology; shape: ApShape; arch: ApArch } | undefined;
+  let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch } | undefined;
   for (const id of targets) {
     if (id in AP_TARGETS) {
       const spec = AP_TARGETS[id]!;
@@ -359,9 +349,8 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
         stage(`simulate ${id}`);
         run = simulateAp(net, pixels, count);
       }
-      const shape = apShapeOfArch(arch);
-      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, shape));
-      if (id === "rtm-ap") rtm = { run, tech, shape, arch };
+      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, arch));
+      if (id === "rtm-ap") rtm = { run, tech, arch };
       else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
     }
   }
@@ -381,7 +370,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     const full = rtm;
     const fullEnergy = result.find((r) => r.target === "rtm-ap")!.energyJ;
     const price = (perUnit: { name: string; events: ApEvents }[]): { energyJ: number; latencyS: number } => {
-      const c = apCostPerLayer(perUnit, full.tech, full.shape).total;
+      const c = apCostPerLayer(perUnit, full.tech, full.arch).total;
       return { energyJ: c.energyJ, latencyS: c.latencyS };
     };
     const base = price(full.run.perUnit);
@@ -436,7 +425,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     for (const x of crossbars) {
       const tech = loadCrossbarTechnology(CROSSBAR_TARGETS[x.target]!.tech);
       const params = defaultUncertainParameters(rtm.tech, tech);
-      const evaluate = energyRatioEvaluator({ ap: rtm.tech, apEvents: rtm.run.total, apShape: rtm.shape, crossbar: tech, workload: workloadFromQGraph(q), params });
+      const evaluate = energyRatioEvaluator({ ap: rtm.tech, apEvents: rtm.run.total, apMachine: rtm.arch, crossbar: tech, workload: workloadFromQGraph(q), params });
       const names = params.map((p) => p.name);
       const td = tornado(evaluate, names);
       sensitivity.push({

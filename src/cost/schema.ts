@@ -1,10 +1,12 @@
 /**
- * The shape of rtap technology files (configs/tech/*.yaml). Three kinds:
+ * The shape of rtap technology files (configs/tech/*.yaml). Four kinds:
  *  - `interconnect`: wire energy per bit per mm, buffer access energies, router hop energy;
- *  - `ap`: an associative processor built from RTM-CAM or SRAM-CAM arrays (search, write, shift,
- *    tag, controller, movement, leakage, array geometry and area);
+ *  - `ap`: an associative processor built from RTM-CAM or SRAM-CAM arrays: one device-level price
+ *    per event kind, area per cell/domain/periphery, clock period, floorplan distances. No geometry:
+ *    rows, tracks, domains, ports, tiles and arrays live only in the architecture file (configs/arch);
  *  - `crossbar`: a compute-in-memory crossbar accelerator (array, weight mapping, bit-serial inputs,
- *    ADC with resolution scaling, accumulation, the interconnect/buffer hierarchy, area, leakage).
+ *    ADC with resolution scaling, accumulation, the interconnect/buffer hierarchy, area, leakage);
+ *  - `reference`: a published efficiency (GOPS/W) and its precision, for labelled reference rows.
  * Every number is a `param(...)` (value + unit + source or assumption), see params.ts.
  */
 import * as z from "zod";
@@ -43,85 +45,83 @@ export const interconnectFile = z.strictObject({
 /** An `interconnect:` field: the name of an interconnect file in configs/tech, or an inline section. */
 const interconnectRef = z.union([z.string().min(1), interconnectSection]);
 
+/**
+ * The device-level price of each AP event kind a technology file states (src/cost/ap.ts lists every
+ * kind, its count and its component). One sourced number per kind:
+ *  - energies per event (J..aJ), except
+ *  - `shift_track_domains`: energy per domain-length of track (fJ/domain). A shift drives current
+ *    through the whole track, so the price of one track moving one domain is this times the
+ *    architecture's domains per track (rtm-energies.md §1.1);
+ *  - `array_seconds`: leakage power per array (W = J per array-second).
+ * The movement kinds (transfer_bits_*, transfer_bit_hops_tile, global_buffer_bits) are priced from
+ * the interconnect file and the `movement` distances, not listed here.
+ */
+export const apPrices = z.strictObject({
+  /** Per key bit per row searched: the port cell's compare (search line and cell). */
+  search_row_bits: param("energy"),
+  /** Per row per search: match-line precharge and sense, tag update. */
+  search_rows: param("energy"),
+  /** Per flag bit (CMOS latch beside the tag) in the key, per row. */
+  flag_search_row_bits: param("energy"),
+  /** Per track cell written (data-dependent: tagged rows x written columns). */
+  write_cells: param("energy"),
+  /** Per flag cell written. */
+  flag_write_cells: param("energy"),
+  /** Per domain-length of track; x domains per track (architecture) = per track moved one domain. */
+  shift_track_domains: param("energyPerDomain"),
+  /** Per micro-op (compare, write, shift, tag op) per array: decode, key/mask broadcast, sequencing. */
+  micro_ops: param("energy"),
+  /** Per row per tag-logic micro-op (set/clear/and/or/first). */
+  tag_row_ops: param("energy"),
+  /** Per bit read from a row into the array's buffer (through the port). */
+  buffer_read_bits: param("energy"),
+  /** Per bit written from the array's buffer into a row. */
+  buffer_write_bits: param("energy"),
+  /** Leakage power per array (the price of one array-second). */
+  array_seconds: param("power"),
+});
+
 export const apFile = z.strictObject({
   kind: z.literal("ap"),
   ...header,
   technology: z.enum(["rtm", "sram"]),
-  array: z.strictObject({
-    rows: param("count", { positive: true, integer: true }),
-    /** CAM columns per row (one track per column in RTM, one SRAM cell in SRAM). */
-    tracksPerRow: param("count", { positive: true, integer: true }),
-    /** Bits stored along each track (1 for SRAM). */
-    domainsPerTrack: param("count", { positive: true, integer: true }),
-    /** Access ports per track (bits that can take part in one search or write). */
-    portsPerTrack: param("count", { positive: true, integer: true }),
-    /** Area of one CAM cell under a port (compare logic + access devices). */
-    cellArea: param("area"),
-    /** Area of each further domain stored along a track (0 for SRAM). */
-    domainArea: param("area"),
-    /** Per-array periphery: key/mask registers, drivers, sense amplifiers, tag logic. */
-    peripheryArea: param("area"),
+  prices: apPrices,
+  area: z.strictObject({
+    /** One CAM cell under a port (compare logic and access devices); per port per track. */
+    portCell: param("area"),
+    /** Each further domain stored along a track (0 for SRAM). */
+    domain: param("area"),
+    /** Per array: key/mask registers, drivers, sense amplifiers, tag logic, row buffer. */
+    peripheryPerArray: param("area"),
+    /** Per tile: controller (sequencer, micro-op memory) and tile buffer. */
+    perTile: param("area"),
   }),
-  organisation: z.strictObject({
-    arraysPerTile: param("count", { positive: true, integer: true }),
-    tiles: param("count", { positive: true, integer: true }),
-    /** Controller and tile-level area (instruction memory, sequencer, tile buffer). */
-    tileOverheadArea: param("area"),
-  }),
-  search: z.strictObject({
-    /** Per cell compared (row x key bit) per search. */
-    energyPerBit: param("energy"),
-    /** Per row searched: match-line precharge and sense, tag update. */
-    energyPerRow: param("energy"),
-    latency: param("time", { positive: true }),
-  }),
-  write: z.strictObject({
-    /** Per cell written. */
-    energyPerCell: param("energy"),
-    /** Per write micro-op per array: drivers and column selection. */
-    energyPerOp: param("energy"),
-    latency: param("time", { positive: true }),
-  }),
-  shift: z.strictObject({
-    /** Per track moved by one domain (0 for SRAM, which never shifts). */
-    energyPerTrackDomain: param("energy"),
-    latency: param("time"),
-  }),
-  read: z.strictObject({
-    energyPerBit: param("energy"),
-    latency: param("time", { positive: true }),
-  }),
-  flags: z.strictObject({
-    /** Per static flag bit (carry, sign: CMOS latches beside the tag) compared, per row. */
-    searchEnergyPerBit: param("energy"),
-    /** Per flag cell written. */
-    writeEnergyPerCell: param("energy"),
-  }),
-  tag: z.strictObject({
-    /** Per row per tag-logic operation (set/clear/and/or/first). */
-    energyPerRow: param("energy"),
-    latency: param("time", { positive: true }),
-  }),
-  controller: z.strictObject({
-    /** Per micro-op issued per array (decode, key/mask broadcast control). */
-    energyPerOp: param("energy"),
-    /** Controller clock: latency = the simulator's cycle count x this period. */
-    clockPeriod: param("time", { positive: true }),
-  }),
+  /** Controller clock: latency = the simulator's cycle count x this period. */
+  clockPeriod: param("time", { positive: true }),
   movement: z.strictObject({
-    /** Every transfer reads its bits at the source and writes them at the destination (read.energyPerBit +
-     *  write.energyPerCell); transfers that leave an array also cross wires. */
-    /** Wire distance between neighbouring arrays of a tile. */
+    /** Wire distance between neighbouring arrays of a tile (transfer_bits_array). */
     interArrayDistance: param("length"),
-    /** Wire distance between tiles (average hop). */
+    /** Wire distance between tiles, and from an array to the global buffer (transfer_bits_tile, transfer_bits_chip). */
     interTileDistance: param("length"),
-    /** Router hops per inter-tile transfer. */
-    interTileHops: param("count"),
-  }),
-  leakage: z.strictObject({
-    powerPerArray: param("power"),
   }),
   interconnect: interconnectRef,
+});
+
+/**
+ * A published accelerator efficiency used as a labelled reference row (rtap compare): its energy per
+ * inference is ops / efficiency with ops = 2 x the network's MACs. No model behind it: the number is
+ * what papers compare against, at the paper's own precision and node.
+ */
+export const referenceFile = z.strictObject({
+  kind: z.literal("reference"),
+  version: header.version,
+  name: header.name,
+  /** Node of the published figure, when the source states it (the figure is never scaled). */
+  node: header.node.optional(),
+  description: header.description,
+  /** Precision the figure holds for, as the source states it (e.g. "16-bit"), or why it is unknown. */
+  precision: z.string().min(1),
+  efficiency: param("efficiency", { positive: true }),
 });
 
 const trafficIn = z.enum(["im2col", "im2colPerKernelColumn", "featureMap"]);
@@ -246,11 +246,13 @@ export const crossbarFile = z.strictObject({
   interconnect: interconnectRef,
 });
 
-export const technologyFile = z.discriminatedUnion("kind", [interconnectFile, apFile, crossbarFile]);
+export const technologyFile = z.discriminatedUnion("kind", [interconnectFile, apFile, crossbarFile, referenceFile]);
 
 export type InterconnectSectionRaw = z.infer<typeof interconnectSection>;
 export type InterconnectFileRaw = z.infer<typeof interconnectFile>;
 export type ApFileRaw = z.infer<typeof apFile>;
 export type CrossbarFileRaw = z.infer<typeof crossbarFile>;
+export type ReferenceFileRaw = z.infer<typeof referenceFile>;
+export type ApPricesRaw = z.infer<typeof apPrices>;
 export type CrossbarLevelRaw = z.infer<typeof crossbarLevel>;
 export type TechnologyFileRaw = z.infer<typeof technologyFile>;

@@ -8,6 +8,7 @@
  * by bisection on log(multiplier), or "not reachable by this parameter alone". Nothing here tunes
  * the shipped files; the answer is reported, not applied.
  */
+import type { ApArch } from "../ap/config.js";
 import { RtapError } from "../errors.js";
 import { apCost, type ApEventCounts, type ApShape } from "./ap.js";
 import { crossbarCost } from "./crossbar.js";
@@ -112,21 +113,22 @@ function adcEnergyPaths(x: CrossbarTechnology): string[] {
 }
 
 /**
- * The parameters the sensitivity analysis varies by default: the AP's search, write, shift, read,
- * controller and leakage energies; the crossbar's ADC, array-read and accumulation energies; and the
- * wire energy on both sides at once.
+ * The parameters the sensitivity analysis varies by default: the AP's prices per key bit, per
+ * match line, per written cell (cell writes and row writes from the buffer, one device number),
+ * per shift domain-length, per row-read bit, per micro-op and its leakage; the crossbar's ADC,
+ * array-read, row-drive and accumulation energies; and the wire energy on both sides at once.
  */
 export function defaultUncertainParameters(ap: ApTechnology, x: CrossbarTechnology): UncertainParameter[] {
-  const apOnly = (name: string, path: string): UncertainParameter => ({ name, targets: [{ side: "ap", path }] });
+  const apOnly = (name: string, ...paths: string[]): UncertainParameter => ({ name, targets: paths.map((path) => ({ side: "ap" as const, path })) });
   const xOnly = (name: string, ...paths: string[]): UncertainParameter => ({ name, targets: paths.map((path) => ({ side: "crossbar" as const, path })) });
   return [
-    apOnly("AP search energy per bit", "search.energyPerBit"),
-    apOnly("AP match-line energy per row", "search.energyPerRow"),
-    apOnly("AP write energy per cell", "write.energyPerCell"),
-    apOnly("AP shift energy per track-domain", "shift.energyPerTrackDomain"),
-    apOnly("AP read energy per bit", "read.energyPerBit"),
-    apOnly("AP controller energy per op", "controller.energyPerOp"),
-    apOnly("AP leakage per array", "leakage.powerPerArray"),
+    apOnly("AP search energy per key bit per row", "prices.search_row_bits"),
+    apOnly("AP match-line energy per row", "prices.search_rows"),
+    apOnly("AP write energy per cell", "prices.write_cells", "prices.buffer_write_bits"),
+    apOnly("AP shift energy per domain-length", "prices.shift_track_domains"),
+    apOnly("AP row read energy per bit", "prices.buffer_read_bits"),
+    apOnly("AP controller energy per micro-op", "prices.micro_ops"),
+    apOnly("AP leakage per array", "prices.array_seconds"),
     xOnly("crossbar ADC energy", ...adcEnergyPaths(x)),
     xOnly("crossbar array read energy", "array.readEnergy"),
     xOnly("crossbar row drive (DAC) energy", "inputs.rowDriveEnergy"),
@@ -145,7 +147,8 @@ export interface RatioInputs {
   ap: ApTechnology;
   /** The AP run's events (a whole network). */
   apEvents: Readonly<ApEventCounts>;
-  apShape?: ApShape | undefined;
+  /** The machine the AP program ran on (its architecture, or the shape of it). */
+  apMachine: ApShape | ApArch;
   crossbar: CrossbarTechnology;
   workload: Workload;
   params: readonly UncertainParameter[];
@@ -170,7 +173,7 @@ export function energyRatioEvaluator(inp: RatioInputs): RatioEvaluator {
         else x = scaleParam(x, t.path, f);
       }
     }
-    const apJ = apCost(inp.apEvents, ap, inp.apShape).energyJ;
+    const apJ = apCost(inp.apEvents, ap, inp.apMachine).energyJ;
     const xJ = crossbarCost(inp.workload, x).total.energyJ;
     return xJ / apJ;
   };

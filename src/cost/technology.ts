@@ -17,6 +17,7 @@ import {
   type CrossbarFileRaw,
   type InterconnectFileRaw,
   type InterconnectSectionRaw,
+  type ReferenceFileRaw,
 } from "./schema.js";
 
 export type InterconnectSection = Resolved<InterconnectSectionRaw>;
@@ -31,7 +32,8 @@ export type ApTechnology = Resolved<Omit<ApFileRaw, "interconnect">> &
   Loaded & { interconnect: InterconnectSection; interconnectFile: string | undefined };
 export type CrossbarTechnology = Resolved<Omit<CrossbarFileRaw, "interconnect">> &
   Loaded & { interconnect: InterconnectSection; interconnectFile: string | undefined };
-export type Technology = InterconnectTechnology | ApTechnology | CrossbarTechnology;
+export type ReferenceTechnology = Resolved<ReferenceFileRaw> & Loaded;
+export type Technology = InterconnectTechnology | ApTechnology | CrossbarTechnology | ReferenceTechnology;
 
 /** configs/tech of this checkout (found by walking up to package.json, so src/ and dist/ both work). */
 export function techDir(): string {
@@ -47,10 +49,21 @@ export function techDir(): string {
 export const SHIPPED_TECHNOLOGIES = [
   "interconnect-22nm",
   "rtm-ap",
+  "rtm-ap-low",
+  "rtm-ap-destiny",
   "sram-ap",
   "crossbar-isaac",
   "crossbar-neurosim22",
+  "reference-isaac",
+  "reference-puma",
 ] as const;
+
+/**
+ * The RTM-AP technology scenarios `rtap compare` prices the same events with (default first):
+ * typical device-level numbers, SOT/skyrmion-class shifts and writes, and the array-level
+ * RTSim/DESTINY numbers (rtm-energies.md §6).
+ */
+export const RTM_SCENARIOS = ["rtm-ap", "rtm-ap-low", "rtm-ap-destiny"] as const;
 
 /** A bare name (no slash, no .yaml) means configs/tech/<name>.yaml. */
 export function technologyPath(pathOrName: string): string {
@@ -61,11 +74,13 @@ export function technologyPath(pathOrName: string): string {
 export function loadTechnology(pathOrName: string): Technology {
   const file = technologyPath(pathOrName);
   const raw = readTechYaml(file);
+  rejectOldApFile(raw, file);
   const parsed = technologyFile.safeParse(raw);
   if (!parsed.success) {
     throw new RtapError(`invalid technology file\n${z.prettifyError(parsed.error)}`, file);
   }
   const data = parsed.data;
+  if (data.kind === "reference") return { ...resolveParams(data, data.node ?? 0, file), file };
   const resolved = resolveParams(data, data.node, file);
   if (data.kind === "interconnect") return { ...(resolved as Resolved<InterconnectFileRaw>), file };
   const { section, from } = resolveInterconnect(data.interconnect, data.node, file);
@@ -87,6 +102,64 @@ export function loadCrossbarTechnology(pathOrName: string): CrossbarTechnology {
   const t = loadTechnology(pathOrName);
   if (t.kind !== "crossbar") throw new RtapError(`expected a crossbar technology file (kind: crossbar), got kind: ${t.kind}`, t.file);
   return t;
+}
+
+export function loadReferenceTechnology(pathOrName: string): ReferenceTechnology {
+  const t = loadTechnology(pathOrName);
+  if (t.kind !== "reference") throw new RtapError(`expected a published-reference file (kind: reference), got kind: ${t.kind}`, t.file);
+  return t;
+}
+
+/** Fields of the version-1 AP technology format and where each went (docs/cost-model.md). */
+const OLD_AP_FIELDS: ReadonlyArray<[old: string, now: string]> = [
+  ["array.rows", "configs/arch (array.rows)"],
+  ["array.tracksPerRow", "configs/arch (array.tracksPerRow)"],
+  ["array.domainsPerTrack", "configs/arch (array.domainsPerTrack)"],
+  ["array.portsPerTrack", "configs/arch (array.portsPerTrack)"],
+  ["organisation.tiles", "configs/arch (chip.tiles)"],
+  ["organisation.arraysPerTile", "configs/arch (tile.arrays)"],
+  ["array.cellArea", "area.portCell"],
+  ["array.domainArea", "area.domain"],
+  ["array.peripheryArea", "area.peripheryPerArray"],
+  ["organisation.tileOverheadArea", "area.perTile"],
+  ["search.energyPerBit", "prices.search_row_bits"],
+  ["search.energyPerRow", "prices.search_rows"],
+  ["flags.searchEnergyPerBit", "prices.flag_search_row_bits"],
+  ["write.energyPerCell", "prices.write_cells (and prices.buffer_write_bits)"],
+  ["flags.writeEnergyPerCell", "prices.flag_write_cells"],
+  ["shift.energyPerTrackDomain", "prices.shift_track_domains, now per domain-length of track (fJ/domain: divide by the track's domains)"],
+  ["controller.energyPerOp", "prices.micro_ops"],
+  ["tag.energyPerRow", "prices.tag_row_ops"],
+  ["read.energyPerBit", "prices.buffer_read_bits"],
+  ["leakage.powerPerArray", "prices.array_seconds"],
+  ["controller.clockPeriod", "clockPeriod"],
+];
+
+/**
+ * An AP file in the old format (its own array geometry and per-section energies) gets one error that
+ * names the file, the geometry fields to remove and where every other number moved, instead of a
+ * list of unknown keys.
+ */
+function rejectOldApFile(raw: unknown, file: string): void {
+  if (typeof raw !== "object" || raw === null || (raw as { kind?: unknown }).kind !== "ap") return;
+  const rec = raw as Record<string, unknown>;
+  const has = (path: string): boolean => {
+    const [a, b] = path.split(".") as [string, string];
+    const sec = rec[a];
+    return typeof sec === "object" && sec !== null && b in sec;
+  };
+  const found = OLD_AP_FIELDS.filter(([old]) => has(old));
+  if (found.length === 0) return;
+  const geometry = found.filter(([, now]) => now.startsWith("configs/arch")).map(([old]) => old);
+  const moved = found.filter(([, now]) => !now.startsWith("configs/arch")).map(([old, now]) => `${old} -> ${now}`);
+  throw new RtapError(
+    `old-style AP technology file: ${found.map(([o]) => o).join(", ")}. ` +
+      (geometry.length
+        ? `${geometry.join(", ")} ${geometry.length === 1 ? "is" : "are"} geometry, which lives only in the architecture file (configs/arch/*.yaml); remove ${geometry.length === 1 ? "it" : "them"}. `
+        : "") +
+      (moved.length ? `AP technology files now hold one price per event kind: ${moved.join("; ")} (docs/cost-model.md, "AP technology files").` : ""),
+    file,
+  );
 }
 
 function readTechYaml(file: string): unknown {
@@ -127,7 +200,7 @@ function resolveInterconnect(
   return { section: { wire, buffer, router }, from: t.file };
 }
 
-/** "crossbar-isaac v1 (configs/tech/crossbar-isaac.yaml)" for report headers. */
+/** "crossbar-isaac v1 (tech/crossbar-isaac.yaml, 22 nm)" for report headers. */
 export function describeTechnology(t: Technology): string {
-  return `${t.name} v${t.version} (${basename(dirname(t.file))}/${basename(t.file)}, ${t.node} nm)`;
+  return `${t.name} v${t.version} (${basename(dirname(t.file))}/${basename(t.file)}, ${t.node === undefined ? "node not stated" : `${t.node} nm`})`;
 }

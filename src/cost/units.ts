@@ -11,6 +11,8 @@ export type Dimension =
   | "area" // m^2
   | "length" // m
   | "energyPerBitLength" // J per bit per m of wire
+  | "energyPerDomain" // J per domain-length of racetrack (a shift drives current through the whole track)
+  | "efficiency" // operations per J (published accelerator efficiencies, GOPS/W)
   | "count" // plain number (rows, bits, hops)
   | "ratio"; // dimensionless fraction or factor
 
@@ -22,6 +24,8 @@ export const UNITS: Record<Dimension, Record<string, number>> = {
   area: { m2: 1, mm2: 1e-6, um2: 1e-12 },
   length: { m: 1, mm: 1e-3, um: 1e-6, nm: 1e-9 },
   energyPerBitLength: { "pJ/bit/mm": 1e-12 / 1e-3, "fJ/bit/mm": 1e-15 / 1e-3, "J/bit/m": 1 },
+  energyPerDomain: { "J/domain": 1, "pJ/domain": 1e-12, "fJ/domain": 1e-15, "aJ/domain": 1e-18 },
+  efficiency: { "ops/J": 1, "GOPS/W": 1e9, "TOPS/W": 1e12 },
   count: { count: 1, bits: 1, rows: 1, cols: 1 },
   ratio: { ratio: 1, "1": 1 },
 };
@@ -34,6 +38,8 @@ export const SI_UNIT: Record<Dimension, string> = {
   area: "m2",
   length: "m",
   energyPerBitLength: "J/bit/m",
+  energyPerDomain: "J/domain",
+  efficiency: "ops/J",
   count: "count",
   ratio: "ratio",
 };

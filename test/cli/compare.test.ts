@@ -79,9 +79,7 @@ describe("rtap compare on fmnist-resnet8", () => {
     for (const id of ["rtm-ap", "sram-ap"]) {
       const arch = loadArch(id);
       const run = runCompiled(compileNetwork(q, { arch }), pixels, 1, { mode: "fast", events: true });
-      const priced = apCostPerLayer(run.units.map((u) => ({ name: u.unit, events: u.events })), loadApTechnology(id), {
-        tiles: arch.tiles, arraysPerTile: arch.arraysPerTile, rows: arch.array.rows, tracksPerRow: arch.array.tracks, domainsPerTrack: arch.array.domains, portsPerTrack: arch.array.ports,
-      });
+      const priced = apCostPerLayer(run.units.map((u) => ({ name: u.unit, events: u.events })), loadApTechnology(id), arch);
       const t = report.targets.find((x) => x.target === id)!;
       assert.ok(close(t.energyJ, priced.total.energyJ), `${id}: report ${t.energyJ} J, priced ${priced.total.energyJ} J`);
       assert.equal(t.layers.length, run.units.length);

@@ -4,6 +4,7 @@ import { tornado, solveMultiplier, energyRatioEvaluator, defaultUncertainParamet
 import { loadApTechnology, loadCrossbarTechnology } from "../../src/cost/technology.js";
 import { neurosimResnet18Workload } from "../../src/cost/neurosim.js";
 import type { ApEventCounts } from "../../src/cost/ap.js";
+import { loadArch } from "../../src/ap/config.js";
 
 // A synthetic "crossbar / AP" ratio: 10 / (a + 2b + 0.1c) with a, b, c the multipliers.
 const synthetic: RatioEvaluator = (f) => 10 / ((f.a ?? 1) + 2 * (f.b ?? 1) + 0.1 * (f.c ?? 1));
@@ -39,9 +40,10 @@ test("the RTM-AP / crossbar energy ratio responds to each side's parameters in t
     transferBitsArray: 1e7, transferBitsTile: 1e6, transferBitHopsTile: 2e6, transferBitsChip: 1e6, cycles: 1e5,
   };
   const params = defaultUncertainParameters(ap, x);
-  const ev = energyRatioEvaluator({ ap, apEvents, crossbar: x, workload: neurosimResnet18Workload("padded"), params });
+  const ev = energyRatioEvaluator({ ap, apEvents, apMachine: loadArch("rtm-ap"), crossbar: x, workload: neurosimResnet18Workload("padded"), params });
   const base = ev({});
   assert.ok(ev({ "AP write energy per cell": 2 }) < base, "dearer AP writes lower the ratio");
+  assert.ok(ev({ "AP shift energy per domain-length": 2 }) < base, "dearer AP shifts lower the ratio");
   assert.ok(ev({ "crossbar ADC energy": 2 }) > base, "dearer ADCs raise the ratio");
   const t = tornado(ev, params.map((p) => p.name));
   assert.equal(t.bars.length, params.length);

@@ -10,7 +10,9 @@ import {
   loadTechnology,
   loadCrossbarTechnology,
   loadApTechnology,
+  loadReferenceTechnology,
   technologyPath,
+  RTM_SCENARIOS,
 } from "../../src/cost/technology.js";
 import { listParams } from "../../src/cost/params.js";
 import { nodeFactor } from "../../src/cost/scaling.js";
@@ -24,7 +26,7 @@ test("every shipped technology file loads, and every number has a source or an a
     assert.equal(t.name, name, `${name}: name field matches the file name`);
     assert.ok(t.version >= 1);
     const params = listParams(t);
-    assert.ok(params.length >= 5, `${name} has parameters`);
+    assert.ok(params.length >= (t.kind === "reference" ? 1 : 5), `${name} has parameters`);
     for (const { path, param } of params) {
       assert.ok(param.source !== undefined || param.assumption, `${name}: ${path} needs a source or assumption`);
       if (param.assumption) assert.ok(param.note !== undefined || param.source !== undefined, `${name}: ${path} assumption explained`);
@@ -56,7 +58,11 @@ test("node scaling is applied explicitly and recorded: ISAAC 32 nm numbers scale
   // the AP pulls the shared interconnect file and scales the ISAAC router (32 nm) to 22 nm
   const ap = loadApTechnology("rtm-ap");
   assert.equal(ap.interconnect.router.energyPerBit.value, 81.0 * 1e-15 * 0.446);
-  assert.equal(ap.search.energyPerBit.value, 0.57 * 1e-15 * 0.294);
+  // an Eva-CAM match line at 45 nm is scaled; the 22 nm STT-MTJ TCAM compare is not
+  assert.equal(ap.prices.search_rows.value, 8.0 * 1e-15 * 0.294);
+  assert.deepEqual(ap.prices.search_rows.scaled, { fromNode: 45, toNode: 22, factor: 0.294, kind: "energy" });
+  assert.equal(ap.prices.search_row_bits.scaled, undefined);
+  assert.equal(loadApTechnology("rtm-ap-destiny").prices.search_row_bits.value, 0.57 * 1e-15 * 0.294);
 });
 
 test("node scaling factors are the sourced table; a missing pair is an error, not a guess", () => {
@@ -106,6 +112,63 @@ test("bad technology files give RtapErrors naming the file and the field", () =>
   expectTechError(tiny.replace("rowDriveEnergy: { value: 1, unit: fJ,", "rowDriveEnergy: { value: 1, unit: fJ, node: 90,"), /inputs\.rowDriveEnergy/, /90 nm to 22 nm/);
   // YAML syntax
   expectTechError("kind: crossbar\n  bad: [", /YAML syntax error/);
+});
+
+const tinyAp = readFileSync(fixture("tiny-ap.yaml"), "utf8");
+
+test("AP technology files: every price needs a source, shift is per domain-length, errors name file and field", () => {
+  // the fixture itself loads
+  assert.equal(loadApTechnology(fixture("tiny-ap.yaml")).prices.shift_track_domains.unit, "J/domain");
+  // a price with neither source nor assumption
+  expectTechError(tinyAp.replace("search_rows: { value: 10, unit: fJ, assumption: true, note: fixture }", "search_rows: { value: 10, unit: fJ }"), /prices\.search_rows/, /needs a `source` or `assumption: true`/);
+  // a missing kind
+  expectTechError(tinyAp.replace(/^ {2}micro_ops:.*\n/m, ""), /prices\.micro_ops/);
+  // an unknown kind (a typo)
+  expectTechError(tinyAp.replace("  micro_ops:", "  micro_opz: { value: 1, unit: fJ, source: x }\n  micro_ops:"), /micro_opz/);
+  // the shift price must be per domain-length of track, not per move
+  expectTechError(tinyAp.replace("shift_track_domains: { value: 5, unit: fJ/domain", "shift_track_domains: { value: 5, unit: fJ"), /prices\.shift_track_domains\.unit/, /fJ\/domain/);
+  // leakage is a power per array
+  expectTechError(tinyAp.replace("array_seconds: { value: 1, unit: uW", "array_seconds: { value: 1, unit: fJ"), /prices\.array_seconds\.unit/, /uW/);
+});
+
+test("an old-style AP file (its own geometry) gets one error naming the file, the geometry and where each number went", () => {
+  const file = fixture("old-style-ap.yaml");
+  assert.throws(
+    () => loadApTechnology(file),
+    (e: unknown) => {
+      assert.ok(e instanceof RtapError, String(e));
+      assert.ok(e.message.startsWith(`${file}: old-style AP technology file`), e.message);
+      for (const f of ["array.rows", "array.tracksPerRow", "array.domainsPerTrack", "array.portsPerTrack", "organisation.tiles", "organisation.arraysPerTile"]) assert.ok(e.message.includes(f), `${f} named: ${e.message}`);
+      assert.match(e.message, /geometry, which lives only in the architecture file \(configs\/arch/);
+      assert.match(e.message, /search\.energyPerBit -> prices\.search_row_bits/);
+      assert.match(e.message, /shift\.energyPerTrackDomain -> prices\.shift_track_domains, now per domain-length/);
+      return true;
+    },
+  );
+  // the shipped AP files carry no geometry at all
+  for (const name of [...RTM_SCENARIOS, "sram-ap"]) {
+    const t = loadApTechnology(name);
+    assert.deepEqual(Object.keys(t).filter((k) => ["array", "organisation"].includes(k)), [], `${name}: no geometry sections`);
+    for (const { path, param } of listParams(t)) {
+      assert.ok(!/\b(rows|tracksPerRow|domainsPerTrack|portsPerTrack|tiles|arraysPerTile)\b/.test(path), `${name}: ${path} looks like geometry`);
+      assert.notEqual(param.dimension, "count", `${name}: ${path} is a count (geometry belongs to configs/arch)`);
+    }
+  }
+});
+
+test("reference files: a published efficiency with its precision, in operations per joule", () => {
+  const isaac = loadReferenceTechnology("reference-isaac");
+  assert.equal(isaac.efficiency.value, 627.5e9);
+  assert.equal(isaac.precision, "16-bit");
+  assert.equal(isaac.node, 32);
+  const puma = loadReferenceTechnology("reference-puma");
+  assert.equal(puma.efficiency.value, 837e9);
+  assert.match(puma.precision, /not stated/);
+  assert.equal(puma.node, undefined);
+  assert.throws(() => loadReferenceTechnology("rtm-ap"), (e: unknown) => e instanceof RtapError && /kind: reference/.test(e.message));
+  const text = readFileSync(technologyPath("reference-isaac"), "utf8");
+  expectTechError(text.replace(/^precision:.*\n/m, ""), /precision/);
+  expectTechError(text.replace("unit: GOPS/W", "unit: pJ"), /efficiency\.unit/, /GOPS\/W/);
 });
 
 test("a missing technology file is an RtapError listing the shipped ones", () => {
