@@ -39,6 +39,8 @@ export async function run(args: BenchArgs): Promise<Figures> {
     rtm_ap_energy_j: rtm?.energyJ ?? null,
     sram_ap_energy_j: sram?.energyJ ?? null,
     rtm_ap_vs_crossbar: rtm?.energyRatioVsCrossbar ?? null,
+    rtm_ap_shift_track_domains: rtm?.events?.shift_track_domains ?? null,
+    rtm_ap_scenarios_energy_j: rtm?.scenarios ? Object.fromEntries(rtm.scenarios.map((s) => [s.technology, s.energyJ])) : null,
     sram_ap_vs_crossbar: sram?.energyRatioVsCrossbar ?? null,
     html_bytes: html.length,
     stage_seconds: stages,

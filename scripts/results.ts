@@ -39,14 +39,39 @@ const t = (s: number): string => (s >= 1e-3 ? `${(s * 1e3).toPrecision(3)} ms` :
 const r = (x: number): string => (x >= 100 || x < 0.01 ? x.toExponential(2) : x.toPrecision(3));
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/** Baselines: modelled crossbars and published reference rows (energyRatioVsCrossbar's keys). */
+const baselines = (rep: ComparisonReport): string[] => rep.targets.filter((x) => x.kind === "crossbar" || x.kind === "reference").map((x) => x.target);
+const vsHead = (rep: ComparisonReport, id: string): string => {
+  const p = rep.targets.find((x) => x.target === id)?.precision;
+  return `energy vs ${id}${p ? ` (${p})` : ""}`;
+};
+const dash = <T,>(v: T | null, f: (v: T) => string): string => (v === null ? "—" : f(v));
+
 function targetsTable(rep: ComparisonReport): string {
-  const xs = rep.targets.filter((x) => x.kind === "crossbar").map((x) => x.target);
-  const head = `| target | energy / inference | inferences / J | latency | area | movement share | ${xs.map((x) => `energy vs ${x}`).join(" | ")} |`;
-  const sep = `|${"---|".repeat(6 + xs.length)}`;
+  const xs = baselines(rep);
+  const head = `| target | precision | energy / inference | inferences / J | latency | area | movement share | ${xs.map((x) => vsHead(rep, x)).join(" | ")} |`;
+  const sep = `|${"---|".repeat(7 + xs.length)}`;
   const rows = rep.targets.map(
-    (x) => `| ${x.target} | ${e(x.energyJ)} | ${r(x.inferencesPerJ)} | ${t(x.latencyS)} | ${x.areaMm2.toPrecision(3)} mm² | ${pct(x.movementShare)} | ${xs.map((c) => `${r(x.energyRatioVsCrossbar[c]!)}x`).join(" | ")} |`,
+    (x) =>
+      `| ${x.target} | ${x.precision ?? "—"} | ${e(x.energyJ)} | ${r(x.inferencesPerJ)} | ${dash(x.latencyS, t)} | ${dash(x.areaMm2, (a) => `${a.toPrecision(3)} mm²`)} | ${dash(x.movementShare, pct)} | ${xs.map((c) => (x.energyRatioVsCrossbar[c] === undefined ? "—" : `${r(x.energyRatioVsCrossbar[c])}x`)).join(" | ")} |`,
   );
   return [head, sep, ...rows].join("\n");
+}
+
+/** The RTM-AP's technology scenarios (same events, each technology file). */
+function scenariosTable(rep: ComparisonReport): string {
+  const ap = rep.targets.find((x) => x.scenarios?.length);
+  if (!ap) return "";
+  const xs = baselines(rep);
+  const head = `| ${ap.target} technology | energy / inference | largest component | ${xs.map((x) => vsHead(rep, x)).join(" | ")} |`;
+  const sep = `|${"---|".repeat(3 + xs.length)}`;
+  const rows = ap.scenarios!.map((s) => `| ${s.technology}${s.isDefault ? " (default)" : ""} | ${e(s.energyJ)} | ${dominantOf(s.components, s.energyJ)} | ${xs.map((c) => (s.energyRatioVsCrossbar[c] === undefined ? "—" : `${r(s.energyRatioVsCrossbar[c])}x`)).join(" | ")} |`);
+  return [head, sep, ...rows].join("\n");
+}
+
+function dominantOf(components: Record<string, number>, total: number): string {
+  const top = Object.entries(components).sort((a, b) => b[1] - a[1])[0];
+  return top ? `${top[0]} (${pct(top[1] / total)})` : "—";
 }
 
 function componentsTable(x: TargetResult): string {
@@ -55,8 +80,7 @@ function componentsTable(x: TargetResult): string {
 }
 
 function dominant(x: TargetResult): string {
-  const [k, v] = Object.entries(x.components).sort((a, b) => b[1] - a[1])[0]!;
-  return `${k} (${pct(v / x.energyJ)})`;
+  return dominantOf(x.components, x.energyJ);
 }
 
 function layerTable(x: TargetResult, max = 25): string {
@@ -100,7 +124,9 @@ function section(title: string, rep: ComparisonReport, seconds: number): string 
   lines.push(`### ${title}`, "");
   lines.push(`Model: ${Object.entries(rep.modelInfo).map(([k, v]) => `${k} ${v}`).join(", ")}. Generated in ${seconds.toFixed(0)} s.`, "");
   lines.push(targetsTable(rep), "");
-  lines.push("What dominates each target's energy: " + rep.targets.map((x) => `${x.target}: ${dominant(x)}`).join("; ") + ".", "");
+  const scen = scenariosTable(rep);
+  if (scen) lines.push("The RTM-AP's events priced with each technology scenario (no re-simulation):", "", scen, "");
+  lines.push("What dominates each target's energy: " + rep.targets.filter((x) => Object.keys(x.components).length > 0).map((x) => `${x.target}: ${dominant(x)}`).join("; ") + ".", "");
   for (const x of [ap, sram].filter(Boolean) as TargetResult[]) {
     lines.push(`<details><summary>${x.target}: energy by component and per layer</summary>`, "");
     lines.push(componentsTable(x), "");

@@ -3,8 +3,13 @@
  *
  *  - AP targets (RTM-AP, SRAM-CAM AP): compile for the architecture file, simulate at word level on
  *    the inputs (exact event counts), price the events with the technology file, per unit.
+ *    The RTM-AP's events are also priced with every technology scenario (RTM_SCENARIOS: typical,
+ *    low, DESTINY array level), with no re-simulation.
  *  - Crossbar targets (ISAAC-style, NeuroSim-calibrated): the crossbar model on the same integer
- *    graph (src/cost/crossbar.ts).
+ *    graph (src/cost/crossbar.ts), with the precision it holds for ("W2/A4").
+ *  - Reference rows: published efficiencies (ISAAC 627.5 GOPS/W at 16 bit, PUMA 837 GOPS/W) as
+ *    energy = 2 x MACs / efficiency (src/cost/reference.ts). Ratios are against every crossbar and
+ *    reference row (energyRatioVsCrossbar, keyed by their ids).
  *  - Ablation: the RTM-AP with each compiler pass switched off (programs recompiled and
  *    re-simulated; the layout and movement passes change only the placement, so their events are
  *    the full pipeline's compute events plus the re-planned movement).
@@ -15,22 +20,23 @@ import { availableParallelism, freemem } from "node:os";
 
 import { Worker } from "node:worker_threads";
 import { loadArch, type ApArch } from "./ap/config.js";
-import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, loadEvents, storeEvents, type UnitMapping } from "./compiler/mapping.js";
 import { compileNetwork, PASS_NAMES, runCompiled, type CompiledNetwork } from "./compiler/pipeline.js";
 import { OP_LOAD, OP_STORE } from "./compiler/program.js";
-import { apCostPerLayer } from "./cost/ap.js";
+import { AP_PRICED_KINDS, apCostPerLayer, type ApCost } from "./cost/ap.js";
 import { crossbarCost } from "./cost/crossbar.js";
+import { crossbarPrecision, OPS_PER_MAC, referenceEnergyJ } from "./cost/reference.js";
 import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
-import { loadApTechnology, loadCrossbarTechnology, technologyPath } from "./cost/technology.js";
-import type { ApTechnology, CrossbarTechnology } from "./cost/technology.js";
+import { loadApTechnology, loadCrossbarTechnology, loadReferenceTechnology, RTM_SCENARIOS, technologyPath } from "./cost/technology.js";
+import type { ApTechnology, CrossbarTechnology, ReferenceTechnology } from "./cost/technology.js";
 import { workloadFromQGraph } from "./cost/workload.js";
 import { loadDataset, randomImages } from "./data/index.js";
 import { RtapError } from "./errors.js";
 import { loadQuantizedModel, type QuantizedModel } from "./model.js";
 import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
-import type { AblationResult, ComparisonReport, LayerResult, SensitivityResult, TargetResult } from "./report/types.js";
+import type { AblationResult, ComparisonReport, LayerResult, ScenarioResult, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
 
 /** Free memory reserved per AP worker thread (ResNet-18 programs peak at 1.6-3.6 GB, measured). */
@@ -42,8 +48,9 @@ const WORKER_YOUNG_GENERATION_MB = 192;
 /** From this many MACs per inference on, AP programs compile and simulate in worker threads. */
 const LARGE_NETWORK_MACS = 3e8;
 
-export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string }> = {
-  "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP" },
+/** AP targets: architecture, default technology, and the technology scenarios priced from the same events (default first). */
+export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string; scenarios?: readonly string[] }> = {
+  "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP", scenarios: RTM_SCENARIOS },
   "sram-ap": { arch: "sram-ap", tech: "sram-ap", label: "SRAM-CAM AP" },
 };
 
@@ -52,15 +59,25 @@ export const CROSSBAR_TARGETS: Record<string, { tech: string; label: string }> =
   "crossbar-neurosim22": { tech: "crossbar-neurosim22", label: "Crossbar CIM, DNN+NeuroSim V1.4 calibrated (22 nm RRAM)" },
 };
 
-export const DEFAULT_TARGETS = ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22"];
+/** Published efficiencies shown as labelled reference rows (configs/tech/reference-*.yaml). */
+export const REFERENCE_TARGETS: Record<string, { tech: string; label: string }> = {
+  "reference-isaac": { tech: "reference-isaac", label: "ISAAC, published efficiency" },
+  "reference-puma": { tech: "reference-puma", label: "PUMA, published efficiency" },
+};
 
-/** `crossbar` in a target list stands for both crossbar baselines. */
+export const DEFAULT_TARGETS = ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"];
+
+/** `crossbar` in a target list stands for both crossbar baselines, `reference` for both reference rows. */
 export function expandTargets(list: readonly string[]): string[] {
   const out: string[] = [];
   for (const t of list) {
     if (t === "crossbar") out.push(...Object.keys(CROSSBAR_TARGETS));
-    else if (t in AP_TARGETS || t in CROSSBAR_TARGETS) out.push(t);
-    else throw new RtapError(`unknown target "${t}"; targets: ${[...Object.keys(AP_TARGETS), "crossbar", ...Object.keys(CROSSBAR_TARGETS)].join(", ")}`);
+    else if (t === "reference") out.push(...Object.keys(REFERENCE_TARGETS));
+    else if (t in AP_TARGETS || t in CROSSBAR_TARGETS || t in REFERENCE_TARGETS) out.push(t);
+    else
+      throw new RtapError(
+        `unknown target "${t}"; targets: ${[...Object.keys(AP_TARGETS), "crossbar", ...Object.keys(CROSSBAR_TARGETS), "reference", ...Object.keys(REFERENCE_TARGETS)].join(", ")}`,
+      );
   }
   return [...new Set(out)];
 }
@@ -91,6 +108,22 @@ export interface CompareResult {
 
 const AP_COMPONENTS = ["search", "write", "shift", "periphery", "movement", "buffers", "leakage"] as const;
 
+/** "shiftTrackDomains" -> "shift_track_domains" (the JSON names of event kinds). */
+export function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * Events per inference of an AP run by kind: every simulator counter (snake_case, summed over
+ * units) and then the derived priced kinds that are not counters themselves (search_rows,
+ * micro_ops, tag_row_ops, global_buffer_bits, array_seconds = arrays x latency at the target's clock).
+ */
+function eventsByKind(perUnit: readonly { events: ApEvents }[], total: ApCost): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of EVENT_KINDS) out[snakeCase(k)] = perUnit.reduce((s, u) => s + u.events[k], 0);
+  for (const k of AP_PRICED_KINDS) if (!(k in out)) out[k] = total.counts[k];
+  return out;
+}
 
 /** What the report shows per unit besides its events (kept so a run can travel from a worker). */
 interface UnitInfo {
@@ -154,8 +187,9 @@ function movementOnly(net: CompiledNetwork): ApEvents[] {
   return out;
 }
 
-function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch): TargetResult {
-  const priced = apCostPerLayer(run.perUnit.map((u) => ({ name: u.name, events: u.events })), tech, arch);
+function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch, precision: string, scenarios: readonly string[]): TargetResult {
+  const perUnit = run.perUnit.map((u) => ({ name: u.name, events: u.events }));
+  const priced = apCostPerLayer(perUnit, tech, arch);
   const layers: LayerResult[] = priced.perLayer.map((l, i) => {
     const cu = run.units[i]!;
     return {
@@ -174,11 +208,26 @@ function apTarget(id: string, label: string, files: string[], run: ApRun, tech: 
     };
   });
   const t = priced.total;
+  // the same events priced with every technology scenario (no re-simulation)
+  const scenarioResults: ScenarioResult[] = scenarios.map((name) => {
+    const isDefault = name === tech.name;
+    const c = isDefault ? t : apCostPerLayer(perUnit, loadApTechnology(name), arch).total;
+    return {
+      technology: name,
+      file: isDefault ? tech.file : technologyPath(name),
+      isDefault,
+      energyJ: c.energyJ,
+      latencyS: c.latencyS,
+      components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, c.energy[k]])),
+      energyRatioVsCrossbar: {},
+    };
+  });
   return {
     target: id,
     label,
     kind: "ap",
     files,
+    precision,
     energyJ: t.energyJ,
     latencyS: t.latencyS,
     areaMm2: t.areaMm2,
@@ -187,6 +236,8 @@ function apTarget(id: string, label: string, files: string[], run: ApRun, tech: 
     energyRatioVsCrossbar: {},
     components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, t.energy[k]])),
     layers,
+    events: eventsByKind(run.perUnit, t),
+    ...(scenarioResults.length ? { scenarios: scenarioResults } : {}),
   };
 }
 
@@ -206,6 +257,7 @@ function crossbarTarget(id: string, label: string, file: string, q: QuantizedMod
     label,
     kind: "crossbar",
     files: [file],
+    precision: crossbarPrecision(tech, q.qgraph.activationBits),
     energyJ: c.total.energyJ,
     latencyS: c.total.latencyS,
     areaMm2: c.total.areaMm2,
@@ -214,6 +266,28 @@ function crossbarTarget(id: string, label: string, file: string, q: QuantizedMod
     energyRatioVsCrossbar: {},
     components: { ...comp },
     layers,
+  };
+}
+
+/** A published efficiency as a reference row: energy = 2 x MACs / efficiency; latency, area, movement unknown. */
+function referenceTarget(id: string, label: string, ref: ReferenceTechnology, macs: number): TargetResult {
+  const energyJ = referenceEnergyJ(ref, macs);
+  const e = ref.efficiency.given;
+  return {
+    target: id,
+    label: `${label}: ${e.value} ${e.unit} (${ref.precision}${ref.node !== undefined ? `, ${ref.node} nm` : ""}), energy = ${OPS_PER_MAC} x MACs / efficiency`,
+    kind: "reference",
+    files: [ref.file],
+    precision: ref.precision,
+    energyJ,
+    latencyS: null,
+    areaMm2: null,
+    inferencesPerJ: 1 / energyJ,
+    movementShare: null,
+    energyRatioVsCrossbar: {},
+    components: {},
+    layers: [],
+    reference: { efficiencyOpsPerJ: ref.efficiency.value, ops: OPS_PER_MAC * macs, source: ref.efficiency.source ?? ref.efficiency.note ?? "" },
   };
 }
 
@@ -332,6 +406,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
         offThread.set(id, job);
       }
   const byTarget = new Map<string, TargetResult>();
+  const workload = workloadFromQGraph(q);
   let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch } | undefined;
   for (const id of targets) {
     if (id in AP_TARGETS) {
@@ -349,7 +424,9 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
         stage(`simulate ${id}`);
         run = simulateAp(net, pixels, count);
       }
-      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, arch));
+      // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
+      const precision = `W2/A${q.activationBits}`;
+      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, arch, precision, spec.scenarios ?? []));
       if (id === "rtm-ap") rtm = { run, tech, arch };
       else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
     }
@@ -361,9 +438,20 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       byTarget.set(id, crossbarTarget(id, spec.label, technologyPath(spec.tech), m, loadCrossbarTechnology(spec.tech)));
     }
   }
+  for (const id of targets) {
+    if (id in REFERENCE_TARGETS) {
+      const spec = REFERENCE_TARGETS[id]!;
+      byTarget.set(id, referenceTarget(id, spec.label, loadReferenceTechnology(spec.tech), workload.totalMacs));
+    }
+  }
   const result = targets.map((id) => byTarget.get(id)!);
   const crossbars = result.filter((r) => r.kind === "crossbar");
-  for (const r of result) for (const x of crossbars) r.energyRatioVsCrossbar[x.target] = r.energyJ / x.energyJ;
+  // baselines: the modelled crossbars and the published reference rows, keyed by their ids
+  const baselines = result.filter((r) => r.kind === "crossbar" || r.kind === "reference");
+  for (const r of result) {
+    for (const x of baselines) r.energyRatioVsCrossbar[x.target] = r.energyJ / x.energyJ;
+    for (const s of r.scenarios ?? []) for (const x of baselines) s.energyRatioVsCrossbar[x.target] = s.energyJ / x.energyJ;
+  }
 
   const ablation: AblationResult[] = [];
   if (opts.ablation !== false && rtm) {
@@ -425,7 +513,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     for (const x of crossbars) {
       const tech = loadCrossbarTechnology(CROSSBAR_TARGETS[x.target]!.tech);
       const params = defaultUncertainParameters(rtm.tech, tech);
-      const evaluate = energyRatioEvaluator({ ap: rtm.tech, apEvents: rtm.run.total, apMachine: rtm.arch, crossbar: tech, workload: workloadFromQGraph(q), params });
+      const evaluate = energyRatioEvaluator({ ap: rtm.tech, apEvents: rtm.run.total, apMachine: rtm.arch, crossbar: tech, workload, params });
       const names = params.map((p) => p.name);
       const td = tornado(evaluate, names);
       sensitivity.push({
@@ -460,6 +548,12 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     notes: [
       ...q.notes,
       `AP energies come from exact event counts of the compiled program simulated on ${inputs} (per inference); crossbar energies from the crossbar model on the same integer graph.`,
+      ...(targets.includes("rtm-ap")
+        ? [`The RTM-AP's events are priced with every technology scenario (${RTM_SCENARIOS.join(", ")}: typical device level, SOT/skyrmion-class low end, array-level RTSim/DESTINY) without re-simulation; the headline and the sensitivity study use the default, ${AP_TARGETS["rtm-ap"]!.tech}.`]
+        : []),
+      ...(result.some((r) => r.kind === "reference")
+        ? [`Reference rows are published efficiencies, not models: energy = ${OPS_PER_MAC} x ${workload.totalMacs} MACs / efficiency, at the paper's own precision and node. Ratios against them show what a "7.5x" would be measured against.`]
+        : []),
       "Every number in the technology and architecture files carries its source or is marked as an assumption (configs/tech, configs/arch); see docs/cost-model.md and docs/results.md.",
     ],
   };

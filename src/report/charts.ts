@@ -6,8 +6,9 @@
  * tooltip on every mark, and an accessible name.
  *
  * Charts (docs/report.md):
- *  - targets:   energy per inference per target (log scale) annotated with the ratio vs each
- *               crossbar, then latency and area;
+ *  - targets:   energy per inference per target (log scale) annotated with its precision and the
+ *               ratio vs each baseline (crossbars and reference rows), then latency and area
+ *               (targets that have them: reference rows are published efficiencies only);
  *  - layers:    energy per layer stacked by component, one panel per target (linear: a log scale
  *               cannot stack), each panel titled with the target's total;
  *  - movement:  activation-movement share of each target's energy (100% stacked bars);
@@ -56,8 +57,8 @@ const CONFIG: vl.Config = {
   header: { labelFontSize: 12, titleFontSize: 12 },
 };
 
-const KIND_COLORS = { ap: "#4e79a7", crossbar: "#e15759" } as const;
-const KIND_NAMES = { ap: "associative processor", crossbar: "crossbar CIM" } as const;
+const KIND_COLORS = { ap: "#4e79a7", crossbar: "#e15759", reference: "#9c755f" } as const;
+const KIND_NAMES = { ap: "associative processor", crossbar: "crossbar CIM", reference: "published reference" } as const;
 
 /** The SI prefix putting `maxAbs` in [1, 1000): values are divided by `factor` and labelled `unit`. */
 export function siUnit(maxAbs: number, unit: string): { factor: number; unit: string } {
@@ -74,22 +75,24 @@ export function siUnit(maxAbs: number, unit: string): { factor: number; unit: st
 function targetsChart(r: ComparisonReport): ChartSpec {
   const crossbars = crossbarIds(r);
   const energyUnit = siUnit(Math.max(0, ...r.targets.map((t) => t.energyJ)), "J");
-  const latencyUnit = siUnit(Math.max(0, ...r.targets.map((t) => t.latencyS)), "s");
+  const latencyUnit = siUnit(Math.max(0, ...r.targets.map((t) => t.latencyS ?? 0)), "s");
   const rows = r.targets.map((t) => {
     const ratios = crossbars
       .map((x) => [x, ratioAgainst(t, x)] as const)
       .filter((p): p is readonly [string, number] => p[1] !== undefined)
       .map(([x, q]) => `${ratioWords(q)} than ${x}`);
+    const first = `${formatEnergy(t.energyJ)}${t.precision ? ` (${t.precision})` : ""}`;
+    const facts = [t.latencyS === null ? undefined : formatTime(t.latencyS), t.areaMm2 === null ? undefined : areaText(t.areaMm2)].filter((x) => x !== undefined);
     return {
       target: t.target,
       kind: KIND_NAMES[t.kind],
       energy: t.energyJ / energyUnit.factor,
-      latency: t.latencyS / latencyUnit.factor,
+      latency: t.latencyS === null ? null : t.latencyS / latencyUnit.factor,
       area: t.areaMm2,
-      energyText: [formatEnergy(t.energyJ), ...ratios].join("\n"),
-      latencyText: formatTime(t.latencyS),
-      areaText: areaText(t.areaMm2),
-      desc: `${t.target}: ${formatEnergy(t.energyJ)} per inference, ${formatTime(t.latencyS)}, ${areaText(t.areaMm2)}${ratios.length ? `; ${ratios.join(", ")}` : ""}`,
+      energyText: [first, ...ratios].join("\n"),
+      latencyText: t.latencyS === null ? "" : formatTime(t.latencyS),
+      areaText: t.areaMm2 === null ? "" : areaText(t.areaMm2),
+      desc: `${t.target}: ${first} per inference${facts.length ? `, ${facts.join(", ")}` : ""}${ratios.length ? `; ${ratios.join(", ")}` : ""}`,
     };
   });
   const order = r.targets.map((t) => t.target);
@@ -106,12 +109,14 @@ function targetsChart(r: ComparisonReport): ChartSpec {
   const y = { field: "target", type: "nominal", sort: order, title: null, axis: { labelFontSize: 12, labelFontWeight: "bold" } };
   // A bar chart with a value label at each bar's end; log scale when the values span > 50x.
   const small = (field: "latency" | "area", textField: string, title: string): object => {
-    const values = rows.map((row) => row[field]).filter((v) => v > 0);
+    const known = rows.filter((row) => row[field] !== null);
+    const values = known.map((row) => row[field]!).filter((v) => v > 0);
     const spread = values.length ? Math.max(...values) / Math.min(...values) : 1;
     const scale = spread > 50 ? { type: "log" } : { type: "linear", zero: true };
     return {
       width: 230,
       height: { step: 26 },
+      data: { values: known },
       layer: [
         {
           mark: { type: "bar", height: 18 },
@@ -126,7 +131,7 @@ function targetsChart(r: ComparisonReport): ChartSpec {
           encoding: { x: { field, type: "quantitative", stack: null }, text: { field: textField } },
         },
       ],
-      encoding: { y: { field: "target", type: "nominal", sort: order, title: null } },
+      encoding: { y: { field: "target", type: "nominal", sort: order.filter((id) => known.some((row) => row.target === id)), title: null } },
     };
   };
   const spec = {
@@ -135,7 +140,7 @@ function targetsChart(r: ComparisonReport): ChartSpec {
     data: { values: rows },
     vconcat: [
       {
-        title: { text: "Energy per inference (log scale), with the ratio against each crossbar" },
+        title: { text: "Energy per inference (log scale), with the ratio against each baseline" },
         width: 420,
         height: { step: bandHeight },
         layer: [
@@ -155,7 +160,9 @@ function targetsChart(r: ComparisonReport): ChartSpec {
             },
           },
           {
-            mark: { type: "text", align: "left", baseline: "middle", dx: 5, fontSize: 11, lineBreak: "\n", lineHeight: 14, color: "#222" },
+            // vega puts the first line at the bar's middle and the others below it: lift the block by
+            // half its height (of the longest label) so every label stays inside its band
+            mark: { type: "text", align: "left", baseline: "middle", dx: 5, dy: (-(lines - 1) * 14) / 2, fontSize: 11, lineBreak: "\n", lineHeight: 14, color: "#222" },
             encoding: { x: { field: "energy", type: "quantitative", stack: null }, text: { field: "energyText" } },
           },
         ],
@@ -176,7 +183,7 @@ function targetsChart(r: ComparisonReport): ChartSpec {
     id: "chart-targets",
     title: "Targets side by side",
     caption:
-      "Energy per inference of every target on a log scale, each bar annotated with its energy and how many times less (or more) it spends than each crossbar baseline; below, latency per inference and chip area.",
+      "Energy per inference of every target on a log scale, each bar annotated with its energy, its precision and how many times less (or more) it spends than each baseline (modelled crossbars and published reference rows); below, latency per inference and chip area of the targets that have them (reference rows are published efficiencies only).",
     spec: spec as vl.TopLevelSpec,
   };
 }
@@ -263,9 +270,10 @@ function layersChart(r: ComparisonReport): ChartSpec {
 // movement share
 
 function movementChart(r: ComparisonReport): ChartSpec {
-  const order = r.targets.map((t) => t.target);
+  const known = r.targets.filter((t): t is TargetResult & { movementShare: number } => t.movementShare !== null);
+  const order = known.map((t) => t.target);
   const parts = ["activation movement", "compute and everything else"];
-  const rows = r.targets.flatMap((t) => [
+  const rows = known.flatMap((t) => [
     { target: t.target, part: parts[0], share: t.movementShare, label: formatPercent(t.movementShare), order: 0, desc: `${t.target}: activation movement ${formatPercent(t.movementShare)} of ${formatEnergy(t.energyJ)}` },
     { target: t.target, part: parts[1], share: 1 - t.movementShare, label: "", order: 1, desc: `${t.target}: compute and everything else ${formatPercent(1 - t.movementShare)}` },
   ]);
@@ -454,7 +462,7 @@ export function chartSpecs(r: ComparisonReport): ChartSpec[] {
   const out: ChartSpec[] = [];
   if (r.targets.length > 0) out.push(targetsChart(r));
   if (r.targets.some((t) => t.layers.length > 0)) out.push(layersChart(r));
-  if (r.targets.length > 0) out.push(movementChart(r));
+  if (r.targets.some((t) => t.movementShare !== null)) out.push(movementChart(r));
   if (r.ablation.length > 0) out.push(ablationChart(r));
   r.sensitivity.forEach((s, i) => {
     if (s.entries.length > 0) out.push(tornadoChart(s, i));

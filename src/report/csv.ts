@@ -4,11 +4,14 @@
  * Numbers are written as JavaScript prints them (no rounding); an empty field means "not
  * applicable". Columns are documented in docs/report.md.
  *
+ *  - summaryToCsv: one row per target (and per technology scenario of a target that has them):
+ *    kind, precision, energy, latency, area, movement share and the ratio against every baseline;
  *  - reportToCsv: long format, one row per (target, layer, component) — what a script pivots;
  *  - ablationToCsv: one row per compiler-pass ablation;
  *  - sensitivityToCsv: one row per (crossbar, parameter) of the tornado and "what it takes".
  */
 import { RtapError } from "../errors.js";
+import { crossbarIds } from "./derive.js";
 import type { ComparisonReport } from "./types.js";
 
 /** Row label of totals: the layer column of a target's whole-network rows, the component column of a layer's sum. */
@@ -31,6 +34,31 @@ export function toCsv(header: readonly string[], rows: readonly (readonly CsvCel
   const lines = [header.map((h) => csvField(h, where)).join(",")];
   rows.forEach((row, i) => lines.push(row.map((c) => csvField(c, `${where} row ${i + 1}`)).join(",")));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+export const SUMMARY_CSV_COLUMNS = ["target", "kind", "precision", "technology", "default_technology", "energy_j", "latency_s", "area_mm2", "movement_share"] as const;
+
+/**
+ * One row per target, in report order; a target priced under several technology scenarios (the
+ * RTM-AP) gets one row per scenario instead (technology = the file's name, default_technology =
+ * true for the one its other figures use). Then one `energy_ratio_vs_<baseline id>` column per
+ * baseline (crossbars and reference rows): this row's energy / the baseline's. Empty fields: not
+ * known (a reference row's latency, area, movement) or not applicable.
+ */
+export function summaryToCsv(r: ComparisonReport): string {
+  const xs = crossbarIds(r);
+  const rows: CsvCell[][] = [];
+  const ratios = (m: Record<string, number>): CsvCell[] => xs.map((x) => m[x] ?? null);
+  for (const t of r.targets) {
+    if (t.scenarios?.length) {
+      for (const s of t.scenarios) {
+        rows.push([t.target, t.kind, t.precision ?? null, s.technology, s.isDefault ? "true" : "false", s.energyJ, s.latencyS, t.areaMm2, s.isDefault ? t.movementShare : null, ...ratios(s.energyRatioVsCrossbar)]);
+      }
+    } else {
+      rows.push([t.target, t.kind, t.precision ?? null, null, null, t.energyJ, t.latencyS, t.areaMm2, t.movementShare, ...ratios(t.energyRatioVsCrossbar)]);
+    }
+  }
+  return toCsv([...SUMMARY_CSV_COLUMNS, ...xs.map((x) => `energy_ratio_vs_${x}`)], rows, "report-summary.csv");
 }
 
 export const REPORT_CSV_COLUMNS = ["target", "layer", "component", "energy_j", "latency_s"] as const;

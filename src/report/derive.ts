@@ -6,9 +6,29 @@
 import { formatArea, formatEnergy, formatPercent, formatRatio } from "../cli/format.js";
 import type { ComparisonReport, SensitivityResult, TargetResult } from "./types.js";
 
-/** The crossbar baselines, in report order (the columns of every "vs crossbar" view). */
+/**
+ * The baselines, in report order (the columns of every "vs crossbar" view): the modelled crossbars
+ * and the published reference rows. TargetResult.energyRatioVsCrossbar is keyed by these ids.
+ */
 export function crossbarIds(r: ComparisonReport): string[] {
-  return r.targets.filter((t) => t.kind === "crossbar").map((t) => t.target);
+  return r.targets.filter((t) => t.kind === "crossbar" || t.kind === "reference").map((t) => t.target);
+}
+
+/** "crossbar-isaac (W2/A4)": a target id with the precision it holds for, when known. */
+export function withPrecision(r: ComparisonReport, id: string): string {
+  const p = r.targets.find((t) => t.target === id)?.precision;
+  return p ? `${id} (${p})` : id;
+}
+
+/** What a target kind is, in words. */
+export function kindName(kind: TargetResult["kind"]): string {
+  return kind === "ap" ? "associative processor" : kind === "crossbar" ? "crossbar" : "published reference";
+}
+
+/** The largest component of an energy split and its share, e.g. "write 61%" ("—" when empty). */
+export function largestComponent(components: Record<string, number>, totalJ: number): string {
+  const top = Object.entries(components).sort((a, b) => b[1] - a[1])[0];
+  return top && totalJ > 0 ? `${top[0]} ${formatPercent(top[1] / totalJ)}` : "—";
 }
 
 /**
@@ -85,7 +105,7 @@ export function consistencyWarnings(r: ComparisonReport): string[] {
       out.push(`${t.target}: its layers sum to ${formatPercent(cov)} of its total energy (the rest is not attributed to a layer).`);
     }
     const compSum = Object.values(t.components).reduce((a, b) => a + b, 0);
-    if (t.energyJ > 0 && Math.abs(compSum / t.energyJ - 1) > 1e-3) {
+    if (t.energyJ > 0 && Object.keys(t.components).length > 0 && Math.abs(compSum / t.energyJ - 1) > 1e-3) {
       out.push(`${t.target}: its components sum to ${formatPercent(compSum / t.energyJ)} of its total energy.`);
     }
   }
@@ -130,8 +150,8 @@ export function factorLabel(f: number): string {
 }
 
 /** Area given in mm² (TargetResult.areaMm2), formatted like every other area ("11.8 mm²"). */
-export function areaText(mm2: number): string {
-  return formatArea(mm2 * 1e-6);
+export function areaText(mm2: number | null): string {
+  return mm2 === null ? "—" : formatArea(mm2 * 1e-6);
 }
 
 /** The AP the report is about: "rtm-ap" when present, else the first AP target. */
@@ -140,9 +160,10 @@ export function primaryAp(r: ComparisonReport): TargetResult | undefined {
 }
 
 /**
- * One sentence with the result: the primary AP's energy against each crossbar and its movement
- * share, e.g. "rtm-ap: 4.46 µJ per inference, 7.56x less energy than crossbar-isaac, 6.59x less than
- * crossbar-neurosim22; activation movement 3.0% of its energy." Empty without an AP.
+ * One sentence with the result: the primary AP's energy against each baseline (with the precision
+ * the baseline holds for) and its movement share, e.g. "rtm-ap: 4.46 µJ per inference, 7.56x less
+ * energy than crossbar-isaac (W2/A4), 6.59x less than crossbar-neurosim22 (W2/A4); activation
+ * movement 3.0% of its energy." Empty without an AP.
  */
 export function headline(r: ComparisonReport): string {
   const ap = primaryAp(r);
@@ -150,6 +171,7 @@ export function headline(r: ComparisonReport): string {
   const vs = crossbarIds(r)
     .map((x) => [x, ratioAgainst(ap, x)] as const)
     .filter((p): p is readonly [string, number] => p[1] !== undefined)
-    .map(([x, q], i) => `${ratioWords(q)}${i === 0 ? " energy" : ""} than ${x}`);
-  return `${ap.target}: ${formatEnergy(ap.energyJ)} per inference${vs.length ? `, ${vs.join(", ")}` : ""}; activation movement ${formatPercent(ap.movementShare)} of its energy.`;
+    .map(([x, q], i) => `${ratioWords(q)}${i === 0 ? " energy" : ""} than ${withPrecision(r, x)}`);
+  const movement = ap.movementShare === null ? "" : `; activation movement ${formatPercent(ap.movementShare)} of its energy`;
+  return `${ap.target}: ${formatEnergy(ap.energyJ)} per inference${vs.length ? `, ${vs.join(", ")}` : ""}${movement}.`;
 }

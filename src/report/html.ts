@@ -13,6 +13,8 @@ import {
   entriesBySwing,
   factorLabel,
   headline,
+  kindName,
+  largestComponent,
   ratioAgainst,
   ratioWords,
   sensitivityRange,
@@ -96,30 +98,76 @@ function table(caption: string, cols: Column[], rows: string[][], foot?: string[
 function ratioCell(q: number | undefined): string {
   if (q === undefined) return "—";
   const cls = q < 1 ? "better" : q > 1 ? "worse" : "";
-  return `<span${cls ? ` class="${cls}"` : ""} title="energy / crossbar energy = ${esc(formatSig(q, 4))}">${esc(ratioWords(q))}</span>`;
+  return `<span${cls ? ` class="${cls}"` : ""} title="energy / baseline energy = ${esc(formatSig(q, 4))}">${esc(ratioWords(q))}</span>`;
+}
+
+/** A baseline column head: "energy vs crossbar-isaac (W2/A4)". */
+function baselineHead(r: ComparisonReport, x: string): string {
+  const p = r.targets.find((t) => t.target === x)?.precision;
+  return `energy vs ${x}${p ? ` (${p})` : ""}`;
 }
 
 function summaryTable(r: ComparisonReport): string {
   const xs = crossbarIds(r);
   const cols: Column[] = [
     { head: "target" },
+    { head: "precision" },
     { head: "energy / inference", num: true },
-    { head: "inferences / J", num: true },
     { head: "latency / inference", num: true },
     { head: "area", num: true },
     { head: "movement share", num: true },
-    ...xs.map((x) => ({ head: `energy vs ${x}`, num: true })),
+    ...xs.map((x) => ({ head: baselineHead(r, x), num: true })),
   ];
+  // (inferences per joule, 1 / energy, is in the terminal table, report.json and report-summary.csv)
   const rows = r.targets.map((t) => [
-    `${esc(t.target)}<span class="label">${esc(t.kind === "ap" ? "associative processor" : "crossbar")}: ${esc(t.label)}</span>`,
+    `${esc(t.target)}<span class="label">${esc(kindName(t.kind))}: ${esc(t.label)}</span>`,
+    esc(t.precision ?? "—"),
     esc(formatEnergy(t.energyJ)),
-    esc(formatCount(t.inferencesPerJ)),
-    esc(formatTime(t.latencyS)),
+    t.latencyS === null ? "—" : esc(formatTime(t.latencyS)),
     esc(areaText(t.areaMm2)),
-    esc(formatPercent(t.movementShare)),
+    t.movementShare === null ? "—" : esc(formatPercent(t.movementShare)),
     ...xs.map((x) => ratioCell(ratioAgainst(t, x))),
   ]);
   return table("Per target, per inference", cols, rows);
+}
+
+/** Every AP target with technology scenarios: one table of the same events priced with each file. */
+function scenarioTables(r: ComparisonReport): string {
+  const xs = crossbarIds(r);
+  return r.targets
+    .filter((t) => t.scenarios?.length)
+    .map((t) => {
+      const cols: Column[] = [
+        { head: "technology" },
+        { head: "energy / inference", num: true },
+        { head: "largest component" },
+        ...xs.map((x) => ({ head: baselineHead(r, x), num: true })),
+      ];
+      const rows = t.scenarios!.map((s) => [
+        `${esc(s.technology)}${s.isDefault ? " (default)" : ""}<span class="label"><code>${esc(s.file)}</code></span>`,
+        esc(formatEnergy(s.energyJ)),
+        esc(largestComponent(s.components, s.energyJ)),
+        ...xs.map((x) => ratioCell(s.energyRatioVsCrossbar[x])),
+      ]);
+      return table(`${t.target}: the same events priced with each technology scenario`, cols, rows);
+    })
+    .join("\n");
+}
+
+/** The published figures behind the reference rows. */
+function referenceTable(r: ComparisonReport): string {
+  const refs = r.targets.filter((t) => t.reference !== undefined);
+  if (refs.length === 0) return "";
+  const cols: Column[] = [{ head: "reference" }, { head: "precision" }, { head: "efficiency", num: true }, { head: "ops / inference", num: true }, { head: "energy / inference", num: true }, { head: "source" }];
+  const rows = refs.map((t) => [
+    esc(t.target),
+    esc(t.precision ?? "—"),
+    esc(`${Number((t.reference!.efficiencyOpsPerJ / 1e9).toPrecision(6))} GOPS/W`),
+    esc(formatCount(t.reference!.ops)),
+    esc(formatEnergy(t.energyJ)),
+    esc(t.reference!.source),
+  ]);
+  return table("Published reference rows: energy = ops / efficiency, ops = 2 x MACs (no model; the paper's own precision and node)", cols, rows);
 }
 
 function figure(c: RenderedChart, after = ""): string {
@@ -151,8 +199,8 @@ function layerDetails(t: TargetResult): string {
     ...comps.map((c) => e(l.components[c])),
     ...extras.map((k) => (l.extra?.[k] === undefined ? "—" : esc(formatSig(l.extra[k]!, 4)))),
   ]);
-  const movementJ = t.movementShare * t.energyJ;
-  const foot = ["total", e(t.energyJ), esc(formatTime(t.latencyS)), e(movementJ), ...comps.map((c) => e(t.components[c])), ...extras.map(() => "")];
+  const movementJ = t.movementShare === null ? undefined : t.movementShare * t.energyJ;
+  const foot = ["total", e(t.energyJ), t.latencyS === null ? "—" : esc(formatTime(t.latencyS)), e(movementJ), ...comps.map((c) => e(t.components[c])), ...extras.map(() => "")];
   return `<details>
 <summary>${esc(t.target)}: ${t.layers.length} layers</summary>
 ${table(`${t.target}: energy and latency per layer`, cols, rows, foot)}
@@ -247,8 +295,17 @@ export async function reportToHtml(r: ComparisonReport): Promise<string> {
     id: "summary",
     title: "Summary",
     html: `${headlineText ? `<p class="headline">${esc(headlineText)}</p>\n` : ""}${summaryTable(r)}
-<p class="muted">Ratios compare energy per inference: “7.50x less” means the crossbar spends 7.5 times this target's energy.</p>`,
+<p class="muted">Ratios compare energy per inference: “7.50x less” means the baseline (a modelled crossbar or a published reference row, at the precision in its column head) spends 7.5 times this target's energy.</p>`,
   });
+  const scen = scenarioTables(r);
+  const refs = referenceTable(r);
+  if (scen || refs) {
+    sections.push({
+      id: "scenarios",
+      title: "Technology scenarios and reference rows",
+      html: `${scen ? `<p>The RTM-AP's events are priced with each technology file without re-simulating: typical device-level numbers (the default), a low end (SOT/skyrmion-class shifts and writes) and the array-level RTSim/DESTINY numbers.</p>\n${scen}\n` : ""}${refs}`,
+    });
+  }
   const targets = chart("chart-targets");
   if (targets) sections.push({ id: "targets", title: "Targets side by side", html: figure(targets) });
   const layers = chart("chart-layers");

@@ -3,7 +3,7 @@
  *
  * Writing is canonical so the same report gives the same bytes however its objects were built:
  * the fields of every record type come in the order src/report/types.ts declares them, maps keyed
- * by data (components, modelInfo, extra, energyRatioVsCrossbar) keep the producer's order (it is the
+ * by data (components, modelInfo, extra, energyRatioVsCrossbar, events) keep the producer's order (it is the
  * presentation order, e.g. a cost model's component order), fields outside the types are dropped.
  * Numbers are written as JavaScript prints them (shortest text that reads back to the same double),
  * so nothing is rounded; a non-finite number (which JSON cannot hold) is an error naming its field.
@@ -17,6 +17,7 @@ import type {
   AblationResult,
   ComparisonReport,
   LayerResult,
+  ScenarioResult,
   SensitivityEntry,
   SensitivityResult,
   TargetResult,
@@ -37,19 +38,31 @@ export function canonicalReport(r: ComparisonReport): ComparisonReport {
 }
 
 function canonicalTarget(t: TargetResult): TargetResult {
+  const out: Record<string, unknown> = { target: t.target, label: t.label, kind: t.kind, files: [...t.files] };
+  if (t.precision !== undefined) out.precision = t.precision;
+  out.energyJ = t.energyJ;
+  out.latencyS = t.latencyS;
+  out.areaMm2 = t.areaMm2;
+  out.inferencesPerJ = t.inferencesPerJ;
+  out.movementShare = t.movementShare;
+  out.energyRatioVsCrossbar = { ...t.energyRatioVsCrossbar };
+  out.components = { ...t.components };
+  out.layers = t.layers.map(canonicalLayer);
+  if (t.events !== undefined) out.events = { ...t.events };
+  if (t.scenarios !== undefined) out.scenarios = t.scenarios.map(canonicalScenario);
+  if (t.reference !== undefined) out.reference = { efficiencyOpsPerJ: t.reference.efficiencyOpsPerJ, ops: t.reference.ops, source: t.reference.source };
+  return out as unknown as TargetResult;
+}
+
+function canonicalScenario(s: ScenarioResult): ScenarioResult {
   return {
-    target: t.target,
-    label: t.label,
-    kind: t.kind,
-    files: [...t.files],
-    energyJ: t.energyJ,
-    latencyS: t.latencyS,
-    areaMm2: t.areaMm2,
-    inferencesPerJ: t.inferencesPerJ,
-    movementShare: t.movementShare,
-    energyRatioVsCrossbar: { ...t.energyRatioVsCrossbar },
-    components: { ...t.components },
-    layers: t.layers.map(canonicalLayer),
+    technology: s.technology,
+    file: s.file,
+    isDefault: s.isDefault,
+    energyJ: s.energyJ,
+    latencyS: s.latencyS,
+    components: { ...s.components },
+    energyRatioVsCrossbar: { ...s.energyRatioVsCrossbar },
   };
 }
 
@@ -117,19 +130,33 @@ const layerSchema = z.object({
   extra: numberMap.optional(),
 });
 
+const scenarioSchema = z.object({
+  technology: z.string(),
+  file: z.string(),
+  isDefault: z.boolean(),
+  energyJ: z.number(),
+  latencyS: z.number(),
+  components: numberMap,
+  energyRatioVsCrossbar: numberMap,
+});
+
 const targetSchema = z.object({
   target: z.string(),
   label: z.string(),
-  kind: z.enum(["ap", "crossbar"]),
+  kind: z.enum(["ap", "crossbar", "reference"]),
   files: z.array(z.string()),
+  precision: z.string().optional(),
   energyJ: z.number(),
-  latencyS: z.number(),
-  areaMm2: z.number(),
+  latencyS: z.number().nullable(),
+  areaMm2: z.number().nullable(),
   inferencesPerJ: z.number(),
-  movementShare: z.number(),
+  movementShare: z.number().nullable(),
   energyRatioVsCrossbar: numberMap,
   components: numberMap,
   layers: z.array(layerSchema),
+  events: numberMap.optional(),
+  scenarios: z.array(scenarioSchema).optional(),
+  reference: z.object({ efficiencyOpsPerJ: z.number(), ops: z.number(), source: z.string() }).optional(),
 });
 
 const reportSchema = z.object({

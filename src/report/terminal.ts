@@ -14,6 +14,7 @@ import {
   entriesBySwing,
   factorLabel,
   headline,
+  largestComponent,
   ratioAgainst,
   ratioWords,
   sensitivityRange,
@@ -21,26 +22,48 @@ import {
 import type { ComparisonReport, SensitivityResult, TargetResult } from "./types.js";
 
 /**
- * Per target: energy per inference, inferences per joule, latency, area, movement share, and the
- * energy against each crossbar ("7.56x less"; "—" for a crossbar against itself).
+ * Per target: precision, energy per inference, inferences per joule, latency, area, movement share,
+ * and the energy against each baseline, crossbar or published reference ("7.56x less"; "—" for a
+ * baseline against itself and for what a reference row does not know).
  */
 export function targetTable(r: ComparisonReport): TableSpec {
   const xs = crossbarIds(r);
   return {
-    head: ["target", "energy/inf", "inf/J", "latency", "area", "movement", ...xs.map((x) => `vs ${x}`)],
+    head: ["target", "precision", "energy/inf", "inf/J", "latency", "area", "movement", ...xs.map((x) => `vs ${x}`)],
     rows: r.targets.map((t) => [
       t.target,
+      t.precision ?? "—",
       formatEnergy(t.energyJ),
       formatCount(t.inferencesPerJ),
-      formatTime(t.latencyS),
+      t.latencyS === null ? "—" : formatTime(t.latencyS),
       areaText(t.areaMm2),
-      formatPercent(t.movementShare),
+      t.movementShare === null ? "—" : formatPercent(t.movementShare),
       ...xs.map((x) => {
         const q = ratioAgainst(t, x);
         return q === undefined ? "—" : ratioWords(q);
       }),
     ]),
-    align: ["left", "right", "right", "right", "right", "right", ...xs.map(() => "right" as const)],
+    align: ["left", "left", "right", "right", "right", "right", "right", ...xs.map(() => "right" as const)],
+  };
+}
+
+/**
+ * One AP target's technology scenarios (the same events priced with each technology file): energy
+ * per inference, its largest component, and the energy against each baseline. Undefined when the
+ * target has no scenarios.
+ */
+export function scenarioTable(r: ComparisonReport, t: TargetResult): TableSpec | undefined {
+  if (!t.scenarios?.length) return undefined;
+  const xs = crossbarIds(r).filter((x) => x !== t.target);
+  return {
+    head: ["technology", "energy/inf", "largest component", ...xs.map((x) => `vs ${x}`)],
+    rows: t.scenarios.map((s) => [
+      s.isDefault ? `${s.technology} (default)` : s.technology,
+      formatEnergy(s.energyJ),
+      largestComponent(s.components, s.energyJ),
+      ...xs.map((x) => (s.energyRatioVsCrossbar[x] === undefined ? "—" : ratioWords(s.energyRatioVsCrossbar[x]!))),
+    ]),
+    align: ["left", "right", "left", ...xs.map(() => "right" as const)],
   };
 }
 
@@ -53,7 +76,7 @@ export function layerTable(t: TargetResult): TableSpec {
     head: ["layer", "energy", "latency", "act. movement", ...comps],
     rows: [
       ...t.layers.map((l) => [l.name, e(l.energyJ), formatTime(l.latencyS), e(l.movementJ), ...comps.map((c) => e(l.components[c]))]),
-      ["total", e(t.energyJ), formatTime(t.latencyS), e(t.movementShare * t.energyJ), ...comps.map((c) => e(t.components[c]))],
+      ["total", e(t.energyJ), t.latencyS === null ? "—" : formatTime(t.latencyS), e(t.movementShare === null ? undefined : t.movementShare * t.energyJ), ...comps.map((c) => e(t.components[c]))],
     ],
     align: ["left", ...Array.from({ length: 3 + comps.length }, () => "right" as const)],
   };
@@ -114,14 +137,20 @@ export function sensitivityLines(r: ComparisonReport): string[] {
 }
 
 /**
- * The whole terminal summary: headline, target table, ablation table and sensitivity lines, plus
- * consistency warnings; with `layers`, the per-layer table of every target. No trailing newline.
+ * The whole terminal summary: headline, target table (with precision and the ratio against every
+ * crossbar and reference row), the RTM-AP's technology scenarios, ablation table and sensitivity
+ * lines, plus consistency warnings; with `layers`, the per-layer table of every target. No trailing
+ * newline.
  */
 export function reportText(ctx: CliContext, r: ComparisonReport, opts: { layers?: boolean } = {}): string {
   const parts: string[] = [];
   const h = headline(r);
   parts.push(`${r.model} (rtap ${r.rtapVersion})${h ? `\n${h}` : ""}`);
   if (r.targets.length) parts.push(renderTable(ctx, targetTable(r)));
+  for (const t of r.targets) {
+    const spec = scenarioTable(r, t);
+    if (spec) parts.push(`${t.target} under each technology scenario (same events, priced with each file):\n${renderTable(ctx, spec)}`);
+  }
   if (opts.layers) for (const t of r.targets) if (t.layers.length) parts.push(`${t.target} per layer:\n${renderTable(ctx, layerTable(t))}`);
   if (r.ablation.length) parts.push(`Compiler-pass ablation (RTM-AP):\n${renderTable(ctx, ablationTable(r))}`);
   const sens = sensitivityLines(r);

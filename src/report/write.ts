@@ -1,11 +1,11 @@
 /**
- * Writes a ComparisonReport to a directory as report.json, report.csv (+ report-ablation.csv and
- * report-sensitivity.csv) and report.html, creating the directory if needed.
+ * Writes a ComparisonReport to a directory as report.json, report.csv (+ report-summary.csv,
+ * report-ablation.csv and report-sensitivity.csv) and report.html, creating the directory if needed.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RtapError } from "../errors.js";
-import { ablationToCsv, reportToCsv, sensitivityToCsv } from "./csv.js";
+import { ablationToCsv, reportToCsv, sensitivityToCsv, summaryToCsv } from "./csv.js";
 import { reportToHtml } from "./html.js";
 import { reportToJson } from "./json.js";
 import type { ComparisonReport } from "./types.js";
@@ -21,7 +21,7 @@ export interface WriteReportOptions {
 /** File names per format, in the order they are written. */
 export const REPORT_FILES: Readonly<Record<ReportFormat, readonly string[]>> = {
   json: ["report.json"],
-  csv: ["report.csv", "report-ablation.csv", "report-sensitivity.csv"],
+  csv: ["report.csv", "report-summary.csv", "report-ablation.csv", "report-sensitivity.csv"],
   html: ["report.html"],
 };
 
@@ -44,7 +44,8 @@ export async function writeReport(r: ComparisonReport, dir: string, opts: WriteR
   for (const f of REPORT_FORMATS) {
     if (!formats.includes(f)) continue;
     if (f === "json") contents.push(["report.json", reportToJson(r)]);
-    if (f === "csv") contents.push(["report.csv", reportToCsv(r)], ["report-ablation.csv", ablationToCsv(r)], ["report-sensitivity.csv", sensitivityToCsv(r)]);
+    if (f === "csv")
+      contents.push(["report.csv", reportToCsv(r)], ["report-summary.csv", summaryToCsv(r)], ["report-ablation.csv", ablationToCsv(r)], ["report-sensitivity.csv", sensitivityToCsv(r)]);
     if (f === "html") contents.push(["report.html", await reportToHtml(r)]);
   }
   try {

@@ -1,8 +1,10 @@
 /**
  * `rtap compare` end to end on the committed fmnist-resnet8 model: the JSON line's per-target
- * figures and their consistency (ratios, components, layers, ablation, written files), the AP
- * energies equal to pricing a fresh simulation's events, the same report whether the AP programs
- * run in this thread or in worker threads, and user errors as one `rtap:` line.
+ * figures and their consistency (ratios against every crossbar and reference row, components,
+ * precision, events, technology scenarios, ablation, written files), the AP energies and every
+ * scenario's energy equal to pricing a fresh simulation's events with each file, reference rows
+ * equal to 2 x MACs / efficiency, the same report whether the AP programs run in this thread or in
+ * worker threads, and user errors as one `rtap:` line.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,9 @@ import { join } from "node:path";
 import { compareModel } from "../../src/compare.js";
 import { compileNetwork, PASS_NAMES, runCompiled } from "../../src/compiler/pipeline.js";
 import { apCostPerLayer } from "../../src/cost/ap.js";
-import { loadApTechnology } from "../../src/cost/technology.js";
+import { loadApTechnology, loadReferenceTechnology, RTM_SCENARIOS } from "../../src/cost/technology.js";
+import { workloadFromQGraph } from "../../src/cost/workload.js";
+import { EVENT_KINDS } from "../../src/ap/events.js";
 import { loadArch } from "../../src/ap/config.js";
 import { randomImages } from "../../src/data/index.js";
 import { loadQuantizedModel } from "../../src/model.js";
@@ -22,14 +26,21 @@ import { assertUserError, lastLine, rtap } from "./helpers.js";
 const PLAIN = fixtureModel("fmnist-resnet8.onnx");
 
 interface TargetJson {
+  kind: "ap" | "crossbar" | "reference";
+  precision: string | null;
   energy_j: number;
-  latency_s: number;
-  area_mm2: number;
-  movement_share: number;
+  latency_s: number | null;
+  area_mm2: number | null;
+  movement_share: number | null;
   energy_ratio_vs_crossbar: number;
   energy_ratio_vs: Record<string, number>;
   components_j: Record<string, number>;
+  events?: Record<string, number>;
+  scenarios?: Record<string, { default: boolean; energy_j: number; latency_s: number; energy_ratio_vs: Record<string, number>; components_j: Record<string, number> }>;
+  reference?: { efficiency_gops_per_w: number; ops: number; source: string };
 }
+
+const BASELINES = ["crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"];
 
 const close = (a: number, b: number, rel = 1e-9): boolean => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
@@ -40,16 +51,63 @@ describe("rtap compare on fmnist-resnet8", () => {
       const r = await rtap(["compare", PLAIN, "--json", "--out", out]);
       assert.equal(r.code, 0, r.stderr);
       const j = JSON.parse(lastLine(r.stdout)) as { targets: Record<string, TargetJson>; ablation: { pass: string; energy_j: number; add_cycles: number; energy_vs_full: number }[]; sensitivity: { crossbar: string; base: number; range: [number, number] }[]; files: string[] };
-      assert.deepEqual(Object.keys(j.targets), ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22"]);
+      assert.deepEqual(Object.keys(j.targets), ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"]);
       for (const [id, t] of Object.entries(j.targets)) {
-        for (const k of ["energy_j", "latency_s", "area_mm2"] as const) assert.ok(Number.isFinite(t[k]) && t[k] > 0, `${id} ${k} = ${t[k]}`);
-        assert.ok(t.movement_share >= 0 && t.movement_share < 1, `${id} movement share ${t.movement_share}`);
-        const parts = Object.values(t.components_j).reduce((a, b) => a + b, 0);
-        assert.ok(close(parts, t.energy_j, 1e-6), `${id}: components sum to ${parts}, energy ${t.energy_j}`);
-        for (const x of ["crossbar-isaac", "crossbar-neurosim22"]) assert.ok(close(t.energy_ratio_vs[x]!, t.energy_j / j.targets[x]!.energy_j), `${id} vs ${x}`);
+        assert.ok(Number.isFinite(t.energy_j) && t.energy_j > 0, `${id} energy ${t.energy_j}`);
+        if (t.kind === "reference") {
+          // a published efficiency: no latency, area, movement or components
+          assert.deepEqual([t.latency_s, t.area_mm2, t.movement_share, t.components_j], [null, null, null, {}]);
+        } else {
+          for (const k of ["latency_s", "area_mm2"] as const) assert.ok(Number.isFinite(t[k]) && t[k]! > 0, `${id} ${k} = ${t[k]}`);
+          assert.ok(t.movement_share! >= 0 && t.movement_share! < 1, `${id} movement share ${t.movement_share}`);
+          const parts = Object.values(t.components_j).reduce((a, b) => a + b, 0);
+          assert.ok(close(parts, t.energy_j, 1e-6), `${id}: components sum to ${parts}, energy ${t.energy_j}`);
+        }
+        assert.deepEqual(Object.keys(t.energy_ratio_vs), BASELINES, `${id}: a ratio against every crossbar and reference row`);
+        for (const x of BASELINES) assert.ok(close(t.energy_ratio_vs[x]!, t.energy_j / j.targets[x]!.energy_j), `${id} vs ${x}`);
         assert.equal(t.energy_ratio_vs_crossbar, t.energy_ratio_vs["crossbar-isaac"]);
       }
       assert.equal(j.targets["crossbar-isaac"]!.energy_ratio_vs_crossbar, 1);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(j.targets).map(([id, t]) => [id, [t.kind, t.precision]])),
+        {
+          "rtm-ap": ["ap", "W2/A4"],
+          "sram-ap": ["ap", "W2/A4"],
+          "crossbar-isaac": ["crossbar", "W2/A4"],
+          "crossbar-neurosim22": ["crossbar", "W2/A4"],
+          "reference-isaac": ["reference", "16-bit"],
+          "reference-puma": ["reference", "not stated in the abstract"],
+        },
+        "every crossbar and reference row states its precision",
+      );
+
+      // reference rows: energy = 2 x MACs / published efficiency
+      const macs = workloadFromQGraph(loadQuantizedModel(PLAIN).qgraph).totalMacs;
+      for (const [id, gopsPerW] of [["reference-isaac", 627.5], ["reference-puma", 837]] as const) {
+        const t = j.targets[id]!;
+        assert.equal(loadReferenceTechnology(id).efficiency.value, gopsPerW * 1e9);
+        assert.ok(close(t.energy_j, (2 * macs) / (gopsPerW * 1e9)), `${id}: ${t.energy_j} J`);
+        assert.deepEqual([t.reference!.efficiency_gops_per_w, t.reference!.ops], [gopsPerW, 2 * macs]);
+        assert.match(t.reference!.source, /rtm-energies\.md §5/);
+      }
+
+      // AP targets: events per inference by kind, snake_case
+      for (const id of ["rtm-ap", "sram-ap"]) {
+        const ev = j.targets[id]!.events!;
+        for (const k of ["shift_track_domains", "write_cells", "searches", "search_rows", "micro_ops", "array_seconds"]) assert.ok(k in ev, `${id} events.${k}`);
+        for (const v of Object.values(ev)) assert.ok(Number.isFinite(v) && v >= 0);
+        assert.ok(ev.searches! > 0 && ev.write_cells! > 0);
+      }
+      assert.equal(j.targets["sram-ap"]!.events!.shift_track_domains, 0, "SRAM never shifts");
+
+      // the RTM-AP under every technology scenario; the default one is the target itself
+      const sc = j.targets["rtm-ap"]!.scenarios!;
+      assert.deepEqual(Object.keys(sc), [...RTM_SCENARIOS]);
+      assert.deepEqual(Object.values(sc).map((s) => s.default), [true, false, false]);
+      assert.equal(sc["rtm-ap"]!.energy_j, j.targets["rtm-ap"]!.energy_j);
+      assert.ok(sc["rtm-ap-low"]!.energy_j < sc["rtm-ap"]!.energy_j && sc["rtm-ap"]!.energy_j < sc["rtm-ap-destiny"]!.energy_j);
+      for (const s of Object.values(sc)) for (const x of BASELINES) assert.ok(close(s.energy_ratio_vs[x]!, s.energy_j / j.targets[x]!.energy_j));
+      assert.equal(j.targets["sram-ap"]!.scenarios, undefined);
 
       // ablation: the full pipeline, then every pass off once; folding weights away costs the most cycles
       assert.deepEqual(j.ablation.map((a) => a.pass), ["none", ...Object.values(PASS_NAMES)]);
@@ -64,7 +122,7 @@ describe("rtap compare on fmnist-resnet8", () => {
       assert.equal(j.sensitivity.length, 2);
       for (const s of j.sensitivity) assert.ok(s.range[0] <= s.base && s.base <= s.range[1], `${s.crossbar}: base ${s.base} in ${s.range}`);
       for (const f of j.files) assert.ok(existsSync(f), f);
-      assert.deepEqual(j.files.map((f) => f.slice(out.length + 1)).sort(), ["report-ablation.csv", "report-sensitivity.csv", "report.csv", "report.html", "report.json"]);
+      assert.deepEqual(j.files.map((f) => f.slice(out.length + 1)).sort(), ["report-ablation.csv", "report-sensitivity.csv", "report-summary.csv", "report.csv", "report.html", "report.json"]);
       const saved = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { targets: { target: string; energyJ: number }[] };
       assert.equal(saved.targets.find((t) => t.target === "rtm-ap")!.energyJ, j.targets["rtm-ap"]!.energy_j);
     } finally {
@@ -72,17 +130,35 @@ describe("rtap compare on fmnist-resnet8", () => {
     }
   });
 
-  test("AP energies are the technology file's prices of a fresh simulation's events", async () => {
-    const { report } = await compareModel(PLAIN, { targets: ["rtm-ap", "sram-ap"], ablation: false, sensitivity: false });
+  test("AP energies and every scenario's energy are the technology files' prices of a fresh simulation's events", async () => {
+    const { report } = await compareModel(PLAIN, { targets: ["rtm-ap", "sram-ap", "crossbar-isaac"], ablation: false, sensitivity: false });
     const q = loadQuantizedModel(PLAIN).qgraph;
     const pixels = randomImages(q.tensors.get(q.input)!.shape, 1, 1);
     for (const id of ["rtm-ap", "sram-ap"]) {
       const arch = loadArch(id);
       const run = runCompiled(compileNetwork(q, { arch }), pixels, 1, { mode: "fast", events: true });
-      const priced = apCostPerLayer(run.units.map((u) => ({ name: u.unit, events: u.events })), loadApTechnology(id), arch);
+      const units = run.units.map((u) => ({ name: u.unit, events: u.events }));
+      const priced = apCostPerLayer(units, loadApTechnology(id), arch);
       const t = report.targets.find((x) => x.target === id)!;
       assert.ok(close(t.energyJ, priced.total.energyJ), `${id}: report ${t.energyJ} J, priced ${priced.total.energyJ} J`);
       assert.equal(t.layers.length, run.units.length);
+      // events: every simulator counter summed over units, in snake_case, and the derived kinds
+      for (const k of EVENT_KINDS) {
+        const snake = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        assert.equal(t.events![snake], units.reduce((s, u) => s + u.events[k], 0), `${id} events.${snake}`);
+      }
+      assert.equal(t.events!.search_rows, priced.total.counts.search_rows);
+      assert.equal(t.events!.micro_ops, priced.total.counts.micro_ops);
+      if (id !== "rtm-ap") continue;
+      // each scenario: the same events priced with its own file (no re-simulation)
+      assert.deepEqual(t.scenarios!.map((s) => s.technology), [...RTM_SCENARIOS]);
+      for (const s of t.scenarios!) {
+        const c = apCostPerLayer(units, loadApTechnology(s.technology), arch).total;
+        assert.ok(close(s.energyJ, c.energyJ), `${s.technology}: report ${s.energyJ} J, priced ${c.energyJ} J`);
+        assert.ok(close(s.components.shift!, c.energy.shift), `${s.technology} shift`);
+        const x = report.targets.find((y) => y.target === "crossbar-isaac")!;
+        assert.ok(close(s.energyRatioVsCrossbar["crossbar-isaac"]!, s.energyJ / x.energyJ));
+      }
     }
   });
 
@@ -100,7 +176,7 @@ describe("rtap compare on fmnist-resnet8", () => {
   test("user errors: an unknown target, a missing model", async () => {
     const bad = await rtap(["compare", PLAIN, "--targets", "rtm-ap,gpu", "--no-report"]);
     assertUserError(bad, 'unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar');
-    assert.match(bad.stderr, /^rtap: unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar/);
+    assert.match(bad.stderr, /^rtap: unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar, crossbar-isaac, crossbar-neurosim22, reference, reference-isaac, reference-puma/);
     const missing = await rtap(["compare", join(tmpdir(), "no-such-model.onnx"), "--no-report"]);
     assertUserError(missing, "no-such-model.onnx: no such model file");
     assert.match(missing.stderr, /^rtap: .*no-such-model\.onnx: no such model file/);

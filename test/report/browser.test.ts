@@ -81,9 +81,11 @@ test("report.html renders in headless Chromium: charts drawn, no console errors,
 
     const layerBars = r.targets.reduce((s, x) => s + x.layers.reduce((u, l) => u + Object.keys(l.components).length, 0), 0);
     // fc is ~1e-4 of the tallest layer: its segments may round to zero height
-    const fcBars = r.targets.reduce((s, x) => s + Object.keys(x.layers.find((l) => l.name === "fc")!.components).length, 0);
+    const fcBars = r.targets.reduce((s, x) => s + Object.keys(x.layers.find((l) => l.name === "fc")?.components ?? {}).length, 0);
+    // energy bars for every target; latency and area bars for the modelled ones (reference rows are published efficiencies only)
+    const modelled = r.targets.filter((x) => x.kind !== "reference").length;
     const expected: Record<string, { bars: number; minDrawn: number; minTexts: number }> = {
-      "chart-targets": { bars: 12, minDrawn: 12, minTexts: 30 },
+      "chart-targets": { bars: r.targets.length + 2 * modelled, minDrawn: r.targets.length + 2 * modelled, minTexts: 36 },
       "chart-layers": { bars: layerBars, minDrawn: layerBars - fcBars, minTexts: 60 },
       "chart-movement": { bars: 8, minDrawn: 8, minTexts: 12 },
       "chart-ablation": { bars: 8, minDrawn: 8, minTexts: 20 },
@@ -107,6 +109,12 @@ test("report.html renders in headless Chromium: charts drawn, no console errors,
     )) as { scroll: number; client: number; text: string };
     assert.ok(summary.scroll <= summary.client, `summary table overflows: ${summary.scroll} > ${summary.client}`);
     assert.match(summary.text, /7\.56x less/);
+    // reference rows and precisions are on screen, and the scenario table
+    assert.match(summary.text, /reference-isaac/);
+    assert.match(summary.text, /16-bit/);
+    const scenarios = (await page.evaluate(`document.querySelector("#scenarios").innerText`)) as string;
+    assert.match(scenarios, /rtm-ap-destiny/);
+    assert.match(scenarios, /627\.5 GOPS\/W/);
     // escaped names read back as the original text
     const bodyText = (await page.evaluate("document.body.innerText")) as string;
     assert.ok(bodyText.includes(r.notes[1]!), "the note with markup shows as text");

@@ -10,6 +10,8 @@ import {
   csvField,
   reportToCsv,
   sensitivityToCsv,
+  summaryToCsv,
+  SUMMARY_CSV_COLUMNS,
 } from "../../src/report/csv.js";
 import { DANGEROUS_COMPONENT, DANGEROUS_LAYER, DANGEROUS_PARAMETER, fixtureReport } from "./fixture.js";
 
@@ -101,7 +103,7 @@ test("report.csv parses back: one row per (target, layer, component), every numb
     }
     const grand = byKey.get(JSON.stringify([t.target, TOTAL, TOTAL]))!;
     assert.equal(Number(grand[3]), t.energyJ);
-    assert.equal(Number(grand[4]), t.latencyS);
+    assert.equal(grand[4] === "" ? null : Number(grand[4]), t.latencyS, "a reference row's unknown latency is an empty field");
   }
   // names that need quoting came back intact
   assert.ok(rows.some((row) => row[1] === DANGEROUS_LAYER));
@@ -115,6 +117,11 @@ test("report.csv: per target, the layer rows sum to the TOTAL rows (what a pivot
   assert.deepEqual(targets, r.targets.map((t) => t.target));
   for (const target of targets) {
     const mine = rows.filter((row) => row[0] === target);
+    if (r.targets.find((t) => t.target === target)!.kind === "reference") {
+      // a published reference row: its energy only
+      assert.deepEqual(mine.map((row) => row.slice(1, 3)), [[TOTAL, TOTAL]]);
+      continue;
+    }
     const layerRows = mine.filter((row) => row[1] !== TOTAL);
     const totals = new Map(mine.filter((row) => row[1] === TOTAL).map((row) => [row[2]!, row]));
     const components = [...totals.keys()].filter((c) => c !== TOTAL);
@@ -180,4 +187,27 @@ test("sensitivity CSV: a what-it-takes parameter missing from the tornado still 
   const rows = parseCsv(sensitivityToCsv(r)).slice(1);
   const row = rows.find((x) => x[1] === "AP leakage per array")!;
   assert.deepEqual(row.slice(3, 10), ["", "", "", "", "7.5", "0.25", "x0.25"]);
+});
+
+test("report-summary.csv: one row per target (per scenario for the RTM-AP) with precision and the ratio against every baseline", () => {
+  const r = fixtureReport();
+  const [header, ...rows] = parseCsv(summaryToCsv(r));
+  const baselines = ["crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"];
+  assert.deepEqual(header, [...SUMMARY_CSV_COLUMNS, ...baselines.map((x) => `energy_ratio_vs_${x}`)]);
+  assert.deepEqual(rows.map((row) => [row[0], row[3]]), [
+    ["rtm-ap", "rtm-ap"], ["rtm-ap", "rtm-ap-low"], ["rtm-ap", "rtm-ap-destiny"],
+    ["sram-ap", ""], ["crossbar-isaac", ""], ["crossbar-neurosim22", ""], ["reference-isaac", ""], ["reference-puma", ""],
+  ]);
+  const rtm = r.targets[0]!;
+  for (const [i, s] of rtm.scenarios!.entries()) {
+    const row = rows[i]!;
+    assert.deepEqual(row.slice(1, 5), ["ap", "W2/A4", s.technology, String(s.isDefault)]);
+    assert.equal(Number(row[5]), s.energyJ);
+    baselines.forEach((x, k) => assert.equal(Number(row[9 + k]), s.energyRatioVsCrossbar[x]));
+  }
+  const ref = rows[6]!;
+  assert.deepEqual(ref.slice(0, 5), ["reference-isaac", "reference", "16-bit", "", ""]);
+  assert.deepEqual(ref.slice(6, 9), ["", "", ""], "a reference row's latency, area and movement are unknown");
+  assert.equal(ref[11], "1", "against itself: 1");
+  assert.equal(rows[7]![2], "not stated in the abstract");
 });

@@ -1,6 +1,8 @@
 /**
  * A realistic synthetic ComparisonReport for the report-writer tests: ResNet-18's 21 compute units
- * on four targets (two APs, two crossbars) with 6-8 energy components each, 8 ablation rows and
+ * on four modelled targets (two APs, two crossbars) with 6-8 energy components each, two published
+ * reference rows (no layers, components, latency, area or movement), the RTM-AP priced under three
+ * technology scenarios with its event counts, every target with its precision, 8 ablation rows and
  * two sensitivity studies of 6 parameters. Magnitudes follow docs/results.md (crossbar ~30 µJ per
  * image, RTM-AP several times less, activation movement ~3% on the RTM-AP).
  *
@@ -13,6 +15,7 @@ import type {
   AblationResult,
   ComparisonReport,
   LayerResult,
+  ScenarioResult,
   SensitivityResult,
   TargetResult,
 } from "../../src/report/types.js";
@@ -47,6 +50,7 @@ interface TargetSpec {
   label: string;
   kind: "ap" | "crossbar";
   files: string[];
+  precision: string;
   /** Energy per image (J). */
   totalJ: number;
   /** Share of each component in the total (normalised below). */
@@ -65,6 +69,7 @@ const SPECS: TargetSpec[] = [
     label: "RTM-AP (configs/arch/rtm-ap.yaml & configs/tech/rtm-ap.yaml)",
     kind: "ap",
     files: ["configs/arch/rtm-ap.yaml", "configs/tech/rtm-ap.yaml"],
+    precision: "W2/A4",
     totalJ: 4.46e-6,
     mix: { search: 0.41, write: 0.27, shift: 0.12, periphery: 0.08, movement: 0.03, buffers: 0.05, leakage: 0.04 },
     movement: ["movement"],
@@ -77,6 +82,7 @@ const SPECS: TargetSpec[] = [
     label: "SRAM-AP (configs/arch/sram-ap.yaml, configs/tech/sram-cam.yaml)",
     kind: "ap",
     files: ["configs/arch/sram-ap.yaml", "configs/tech/sram-cam.yaml"],
+    precision: "W2/A4",
     totalJ: 9.7e-6,
     mix: { search: 0.38, write: 0.33, periphery: 0.09, movement: 0.05, buffers: 0.06, leakage: 0.09 },
     movement: ["movement"],
@@ -89,6 +95,7 @@ const SPECS: TargetSpec[] = [
     label: 'Crossbar "ISAAC-style" ReRAM (configs/tech/crossbar-isaac.yaml)',
     kind: "crossbar",
     files: ["configs/tech/crossbar-isaac.yaml"],
+    precision: "W2/A4",
     totalJ: 3.37e-5,
     mix: { adcArray: 0.31, dac: 0.06, accumulation: 0.05, interconnect: 0.44, [DANGEROUS_COMPONENT]: 0.05, buffers: 0.02, other: 0.04, leakage: 0.03 },
     movement: ["interconnect", DANGEROUS_COMPONENT, "buffers"],
@@ -101,6 +108,7 @@ const SPECS: TargetSpec[] = [
     label: "Crossbar NeuroSim V1.4, 22 nm (configs/tech/crossbar-neurosim22.yaml)",
     kind: "crossbar",
     files: ["configs/tech/crossbar-neurosim22.yaml"],
+    precision: "W2/A4",
     totalJ: 2.94e-5,
     mix: { adcArray: 0.26, dac: 0.07, accumulation: 0.05, interconnect: 0.52, buffers: 0.012, other: 0.06, leakage: 0.028 },
     movement: ["interconnect", "buffers"],
@@ -148,6 +156,7 @@ function buildTarget(spec: TargetSpec, rng: Rng): Omit<TargetResult, "energyRati
     label: spec.label,
     kind: spec.kind,
     files: spec.files,
+    precision: spec.precision,
     energyJ,
     latencyS: layers.reduce((s, l) => s + l.latencyS, 0),
     areaMm2: spec.areaMm2,
@@ -208,21 +217,71 @@ function sensitivityAgainst(crossbar: TargetResult, ap: TargetResult, targetRati
   };
 }
 
+/** Published reference rows: efficiency (GOPS/W) and precision; ops = 2 x 1.814 GMAC. */
+const REFERENCES: Array<[id: string, gopsPerW: number, precision: string]> = [
+  ["reference-isaac", 627.5, "16-bit"],
+  ["reference-puma", 837, "not stated in the abstract"],
+];
+
+function referenceTarget([id, gopsPerW, precision]: (typeof REFERENCES)[number]): Omit<TargetResult, "energyRatioVsCrossbar"> {
+  const ops = 2 * 1.814e9;
+  const energyJ = ops / (gopsPerW * 1e9);
+  return {
+    target: id,
+    label: `${id}: ${gopsPerW} GOPS/W (${precision}), energy = 2 x MACs / efficiency`,
+    kind: "reference",
+    files: [`configs/tech/${id}.yaml`],
+    precision,
+    energyJ,
+    latencyS: null,
+    areaMm2: null,
+    inferencesPerJ: 1 / energyJ,
+    movementShare: null,
+    components: {},
+    layers: [],
+    reference: { efficiencyOpsPerJ: gopsPerW * 1e9, ops, source: `rtm-energies.md §5: ${id} <published> & "abstract"` },
+  };
+}
+
+/** The RTM-AP's components under the other scenarios: multipliers on the default's components. */
+const SCENARIO_FACTORS: Array<[technology: string, factors: Record<string, number>]> = [
+  ["rtm-ap-low", { search: 0.3, write: 0.15, shift: 0.3 }],
+  ["rtm-ap-destiny", { search: 0.4, write: 4.9, shift: 3.1 }],
+];
+
+/** Event counts per inference of the RTM-AP (snake_case, as rtap compare writes them). */
+const RTM_EVENTS: Record<string, number> = {
+  searches: 1.21e8, search_row_bits: 1.9e11, flag_search_row_bits: 6.2e10, writes: 1.19e8, write_cells: 3.4e9,
+  flag_write_cells: 4.1e8, tag_ops: 2.2e5, shifts: 4.1e5, shift_steps: 5.2e5, shift_track_domains: 2.1e10,
+  buffer_read_bits: 2.3e7, buffer_write_bits: 1.7e8, transfer_bits_array: 6.1e6, transfer_bits_tile: 1.2e6,
+  transfer_bit_hops_tile: 2.4e6, transfer_bits_chip: 5.4e6, cycles: 7.6e5, search_rows: 6.2e10, micro_ops: 2.4e8,
+  tag_row_ops: 1.1e8, global_buffer_bits: 5.4e6, array_seconds: 0.49,
+};
+
 /** The fixture report (deterministic: same bytes every call). */
 export function fixtureReport(): ComparisonReport {
   const rng = new Rng(20240125);
-  const partial = SPECS.map((s) => buildTarget(s, rng));
+  const partial = [...SPECS.map((s) => buildTarget(s, rng)), ...REFERENCES.map(referenceTarget)];
   const crossbars = partial.filter((t) => t.kind === "crossbar");
-  const targets: TargetResult[] = partial.map((t) => ({
-    ...t,
-    energyRatioVsCrossbar: Object.fromEntries(crossbars.map((x) => [x.target, t.energyJ / x.energyJ])),
-  }));
+  const baselines = partial.filter((t) => t.kind === "crossbar" || t.kind === "reference");
+  const ratios = (energyJ: number): Record<string, number> => Object.fromEntries(baselines.map((x) => [x.target, energyJ / x.energyJ]));
+  const targets: TargetResult[] = partial.map((t) => ({ ...t, energyRatioVsCrossbar: ratios(t.energyJ) }));
   const rtm = targets[0]!;
+  const scenarios: ScenarioResult[] = [
+    { technology: "rtm-ap", file: "configs/tech/rtm-ap.yaml", isDefault: true, energyJ: rtm.energyJ, latencyS: rtm.latencyS!, components: { ...rtm.components }, energyRatioVsCrossbar: ratios(rtm.energyJ) },
+    ...SCENARIO_FACTORS.map(([technology, f]): ScenarioResult => {
+      const components = Object.fromEntries(Object.entries(rtm.components).map(([c, j]) => [c, j * (f[c] ?? 1)]));
+      const energyJ = Object.values(components).reduce((a, b) => a + b, 0);
+      return { technology, file: `configs/tech/${technology}.yaml`, isDefault: false, energyJ, latencyS: rtm.latencyS!, components, energyRatioVsCrossbar: ratios(energyJ) };
+    }),
+  ];
+  rtm.events = { ...RTM_EVENTS };
+  rtm.scenarios = scenarios;
   const fullCycles = 3.1e7;
   const ablation: AblationResult[] = ABLATION.map(([pass, ev, cv]) => ({
     pass,
     energyJ: rtm.energyJ * ev,
-    latencyS: rtm.latencyS * cv,
+    latencyS: rtm.latencyS! * cv,
     addCycles: Math.round(fullCycles * cv),
     energyVsFull: ev,
   }));

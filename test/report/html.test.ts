@@ -91,16 +91,23 @@ test("report.html: every chart is an inline SVG in a figure with a caption; ids 
 test("report.html: tables have captions, column headers and row headers", async () => {
   const html = await page();
   const tables = html.match(/<table>[\s\S]*?<\/table>/g) ?? [];
-  // summary, 4 per-layer tables, ablation, 2 sensitivity tables, files
-  assert.equal(tables.length, 9);
+  // summary, RTM-AP scenarios, reference rows, 4 per-layer tables, ablation, 2 sensitivity tables, files
+  assert.equal(tables.length, 11);
   for (const t of tables) {
     assert.ok(/^<table>\n<caption>[^<]+<\/caption>\n<thead><tr>(<th scope="col"[^>]*>[^<]*<\/th>)+<\/tr><\/thead>/.test(t), t.slice(0, 200));
     assert.ok(t.includes('<th scope="row"'));
   }
   // the summary row of the RTM-AP: formatted figures and the ratio against each crossbar
   const summary = tables[0]!;
-  assert.ok(summary.includes("energy vs crossbar-isaac") && summary.includes("energy vs crossbar-neurosim22"));
-  assert.ok(/rtm-ap<span class="label">[\s\S]*?4\.46 µJ[\s\S]*?11\.8 mm²[\s\S]*?7\.56x less[\s\S]*?6\.59x less/.test(summary), summary);
+  assert.ok(summary.includes("energy vs crossbar-isaac (W2/A4)") && summary.includes("energy vs crossbar-neurosim22 (W2/A4)"));
+  assert.ok(summary.includes("energy vs reference-isaac (16-bit)") && summary.includes("energy vs reference-puma (not stated in the abstract)"));
+  assert.ok(/rtm-ap<span class="label">[\s\S]*?W2\/A4[\s\S]*?4\.46 µJ[\s\S]*?11\.8 mm²[\s\S]*?7\.56x less[\s\S]*?6\.59x less[\s\S]*?1300x less/.test(summary), summary);
+  // a reference row: labelled as published, its precision, no latency/area/movement
+  assert.ok(/reference-isaac<span class="label">published reference: [^<]*<\/span><\/th><td>16-bit<\/td><td class="num">5\.78 mJ<\/td><td class="num">—<\/td><td class="num">—<\/td><td class="num">—<\/td>/.test(summary), summary);
+  // the scenario table and the published figures
+  assert.match(tables[1]!, /<caption>rtm-ap: the same events priced with each technology scenario<\/caption>/);
+  assert.ok(/rtm-ap-destiny[\s\S]*?9\.01 µJ[\s\S]*?write 62\.1%[\s\S]*?3\.74x less/.test(tables[1]!), tables[1]);
+  assert.ok(/reference-puma<\/th><td>not stated in the abstract<\/td><td class="num">837 GOPS\/W<\/td>/.test(tables[2]!), tables[2]);
 });
 
 test("report.html is deterministic (same bytes after other charts were rendered)", async () => {

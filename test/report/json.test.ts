@@ -32,8 +32,17 @@ test("report.json is deterministic and independent of the order objects were bui
   assert.deepEqual(top, ["model", "modelInfo", "rtapVersion", "targets", "ablation", "sensitivity", "notes"]);
   const t0 = (JSON.parse(canonicalShuffled) as ComparisonReport).targets[0]!;
   assert.deepEqual(Object.keys(t0), [
-    "target", "label", "kind", "files", "energyJ", "latencyS", "areaMm2", "inferencesPerJ", "movementShare", "energyRatioVsCrossbar", "components", "layers",
+    "target", "label", "kind", "files", "precision", "energyJ", "latencyS", "areaMm2", "inferencesPerJ", "movementShare", "energyRatioVsCrossbar", "components", "layers",
+    "events", "scenarios",
   ]);
+  assert.deepEqual(Object.keys(t0.scenarios![0]!), ["technology", "file", "isDefault", "energyJ", "latencyS", "components", "energyRatioVsCrossbar"]);
+  const ref = (JSON.parse(canonicalShuffled) as ComparisonReport).targets[4]!;
+  assert.deepEqual(Object.keys(ref), [
+    "target", "label", "kind", "files", "precision", "energyJ", "latencyS", "areaMm2", "inferencesPerJ", "movementShare", "energyRatioVsCrossbar", "components", "layers",
+    "reference",
+  ]);
+  assert.deepEqual(Object.keys(ref.reference!), ["efficiencyOpsPerJ", "ops", "source"]);
+  assert.equal(ref.latencyS, null, "unknown figures of a reference row are null");
   assert.deepEqual(Object.keys(t0.layers[0]!), ["name", "energyJ", "components", "latencyS", "movementJ", "extra"]);
   // same data with maps in the original order -> same bytes as the original
   const restored = reversedKeys(fixtureReport());
@@ -42,6 +51,11 @@ test("report.json is deterministic and independent of the order objects were bui
   restored.targets.forEach((t, i) => {
     t.components = orig.targets[i]!.components;
     t.energyRatioVsCrossbar = orig.targets[i]!.energyRatioVsCrossbar;
+    if (t.events) t.events = orig.targets[i]!.events;
+    t.scenarios?.forEach((sc, k) => {
+      sc.components = orig.targets[i]!.scenarios![k]!.components;
+      sc.energyRatioVsCrossbar = orig.targets[i]!.scenarios![k]!.energyRatioVsCrossbar;
+    });
     t.layers.forEach((l, j) => {
       l.components = orig.targets[i]!.layers[j]!.components;
       l.extra = orig.targets[i]!.layers[j]!.extra;

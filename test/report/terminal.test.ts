@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderTable } from "../../src/cli/output.js";
 import { headline, ratioWords } from "../../src/report/derive.js";
-import { ablationTable, layerTable, reportText, sensitivityLines, sensitivityTable, targetTable } from "../../src/report/terminal.js";
+import { ablationTable, layerTable, reportText, scenarioTable, sensitivityLines, sensitivityTable, targetTable } from "../../src/report/terminal.js";
 import { captureContext } from "../cli/helpers.js";
 import { DANGEROUS_LAYER, DANGEROUS_PARAMETER, fixtureReport } from "./fixture.js";
 
@@ -12,15 +12,31 @@ test("ratioWords reads an energy ratio (this / crossbar) in words", () => {
   assert.equal(ratioWords(1), "same energy");
 });
 
-test("targetTable: one row per target, formatted figures, ratio against each crossbar", () => {
+test("targetTable: one row per target, its precision, formatted figures, ratio against each crossbar and reference row", () => {
   const r = fixtureReport();
   const t = targetTable(r);
-  assert.deepEqual(t.head, ["target", "energy/inf", "inf/J", "latency", "area", "movement", "vs crossbar-isaac", "vs crossbar-neurosim22"]);
-  assert.equal(t.rows.length, 4);
-  assert.deepEqual(t.rows[0], ["rtm-ap", "4.46 µJ", "224,215", "1.90 ms", "11.8 mm²", "2.7%", "7.56x less", "6.59x less"]);
-  assert.deepEqual(t.rows[2]!.slice(6), ["—", "1.15x more"], "a crossbar is not compared with itself");
-  assert.deepEqual(t.rows[3]!.slice(6), ["1.15x less", "—"]);
+  assert.deepEqual(t.head, [
+    "target", "precision", "energy/inf", "inf/J", "latency", "area", "movement",
+    "vs crossbar-isaac", "vs crossbar-neurosim22", "vs reference-isaac", "vs reference-puma",
+  ]);
+  assert.equal(t.rows.length, 6);
+  assert.deepEqual(t.rows[0], ["rtm-ap", "W2/A4", "4.46 µJ", "224,215", "1.90 ms", "11.8 mm²", "2.7%", "7.56x less", "6.59x less", "1300x less", "972x less"]);
+  assert.deepEqual(t.rows[2]!.slice(7), ["—", "1.15x more", "172x less", "129x less"], "a crossbar is not compared with itself");
+  assert.deepEqual(t.rows[3]!.slice(7), ["1.15x less", "—", "197x less", "147x less"]);
+  // a reference row: published efficiency only (no latency, area or movement), with its precision
+  assert.deepEqual(t.rows[4], ["reference-isaac", "16-bit", "5.78 mJ", "173", "—", "—", "—", "172x more", "197x more", "—", "1.33x more"]);
+  assert.equal(t.rows[5]![1], "not stated in the abstract");
   assert.equal(t.align!.length, t.head.length);
+});
+
+test("scenarioTable: the RTM-AP's events priced with each technology file, against every baseline", () => {
+  const r = fixtureReport();
+  const t = scenarioTable(r, r.targets[0]!)!;
+  assert.deepEqual(t.head, ["technology", "energy/inf", "largest component", "vs crossbar-isaac", "vs crossbar-neurosim22", "vs reference-isaac", "vs reference-puma"]);
+  assert.deepEqual(t.rows[0], ["rtm-ap (default)", "4.46 µJ", "search 41.5%", "7.56x less", "6.59x less", "1300x less", "972x less"]);
+  assert.deepEqual(t.rows.map((row) => row[0]), ["rtm-ap (default)", "rtm-ap-low", "rtm-ap-destiny"]);
+  assert.deepEqual(t.rows[2]!.slice(1, 4), ["9.01 µJ", "write 62.1%", "3.74x less"]);
+  assert.equal(scenarioTable(r, r.targets[1]!), undefined, "sram-ap has no scenarios");
 });
 
 test("layer, ablation and sensitivity tables", () => {
@@ -53,7 +69,8 @@ test("sensitivity lines and headline", () => {
   assert.match(lines[1]!, /^crossbar-neurosim22 energy \/ rtm-ap energy \(higher = RTM-AP better\) = 6\.59x; .* 5 of 6 parameters alone reach 7\.50x$/);
   assert.equal(
     headline(r),
-    "rtm-ap: 4.46 µJ per inference, 7.56x less energy than crossbar-isaac, 6.59x less than crossbar-neurosim22; activation movement 2.7% of its energy.",
+    "rtm-ap: 4.46 µJ per inference, 7.56x less energy than crossbar-isaac (W2/A4), 6.59x less than crossbar-neurosim22 (W2/A4), " +
+      "1300x less than reference-isaac (16-bit), 972x less than reference-puma (not stated in the abstract); activation movement 2.7% of its energy.",
   );
 });
 
@@ -64,10 +81,11 @@ test("reportText renders through the CLI table printer, plain off a terminal", (
   assert.ok(text.includes(headline(fixtureReport())));
   assert.ok(text.includes(renderTable(ctx, targetTable(fixtureReport()))));
   assert.ok(text.includes("Compiler-pass ablation (RTM-AP):"));
+  assert.ok(text.includes(`rtm-ap under each technology scenario (same events, priced with each file):\n${renderTable(ctx, scenarioTable(fixtureReport(), fixtureReport().targets[0]!)!)}`));
   assert.ok(text.includes("Sensitivity:\n  crossbar-isaac energy / rtm-ap energy (higher = RTM-AP better) = 7.56x;"));
   assert.ok(!text.includes("per layer:"));
   const withLayers = reportText(ctx, fixtureReport(), { layers: true });
-  assert.equal((withLayers.match(/ per layer:\n/g) ?? []).length, 4);
+  assert.equal((withLayers.match(/ per layer:\n/g) ?? []).length, 4, "reference rows have no layers");
   assert.ok(!withLayers.includes("warning:"), "the fixture is consistent");
   const r = fixtureReport();
   r.targets[1]!.energyJ *= 1.01;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RtapError } from "../../src/errors.js";
-import { ablationToCsv, reportToCsv, sensitivityToCsv } from "../../src/report/csv.js";
+import { ablationToCsv, reportToCsv, sensitivityToCsv, summaryToCsv } from "../../src/report/csv.js";
 import { reportToJson } from "../../src/report/json.js";
 import { writeReport, type ReportFormat } from "../../src/report/write.js";
 import { fixtureReport } from "./fixture.js";
@@ -14,11 +14,12 @@ test("writeReport creates the directory and writes every format", async () => {
   try {
     const dir = join(base, "nested", "out");
     const { files } = await writeReport(fixtureReport(), dir);
-    assert.deepEqual(files, ["report.json", "report.csv", "report-ablation.csv", "report-sensitivity.csv", "report.html"].map((f) => join(dir, f)));
-    assert.deepEqual((await readdir(dir)).sort(), ["report-ablation.csv", "report-sensitivity.csv", "report.csv", "report.html", "report.json"]);
+    assert.deepEqual(files, ["report.json", "report.csv", "report-summary.csv", "report-ablation.csv", "report-sensitivity.csv", "report.html"].map((f) => join(dir, f)));
+    assert.deepEqual((await readdir(dir)).sort(), ["report-ablation.csv", "report-sensitivity.csv", "report-summary.csv", "report.csv", "report.html", "report.json"]);
     const r = fixtureReport();
     assert.equal(await readFile(join(dir, "report.json"), "utf8"), reportToJson(r));
     assert.equal(await readFile(join(dir, "report.csv"), "utf8"), reportToCsv(r));
+    assert.equal(await readFile(join(dir, "report-summary.csv"), "utf8"), summaryToCsv(r));
     assert.equal(await readFile(join(dir, "report-ablation.csv"), "utf8"), ablationToCsv(r));
     assert.equal(await readFile(join(dir, "report-sensitivity.csv"), "utf8"), sensitivityToCsv(r));
     assert.ok((await readFile(join(dir, "report.html"), "utf8")).startsWith("<!DOCTYPE html>"));
@@ -31,8 +32,8 @@ test("writeReport writes only the formats asked for", async () => {
   const dir = await mkdtemp(join(tmpdir(), "rtap-report-"));
   try {
     const { files } = await writeReport(fixtureReport(), dir, { formats: ["csv", "json"] });
-    assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), ["report.json", "report.csv", "report-ablation.csv", "report-sensitivity.csv"]);
-    assert.deepEqual((await readdir(dir)).length, 4);
+    assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), ["report.json", "report.csv", "report-summary.csv", "report-ablation.csv", "report-sensitivity.csv"]);
+    assert.deepEqual((await readdir(dir)).length, 5);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -34,7 +34,12 @@ interface CompareCliOptions {
 
 function commonOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--targets <list>", `targets, comma-separated: rtm-ap, sram-ap, crossbar (both baselines), crossbar-isaac, crossbar-neurosim22`).default(DEFAULT_TARGETS.join(",")))
+    .addOption(
+      new Option(
+        "--targets <list>",
+        "targets, comma-separated: rtm-ap, sram-ap, crossbar (both modelled baselines), crossbar-isaac, crossbar-neurosim22, reference (both published rows), reference-isaac, reference-puma",
+      ).default(DEFAULT_TARGETS.join(",")),
+    )
     .addOption(new Option("--seed <n>", "seed of zoo weights and of the random input image(s)").argParser(parseSeed).default(0))
     .addOption(new Option("--dataset <spec>", "simulate the AP on the first --images images of a dataset instead of random images"))
     .addOption(new Option("--images <n>", "input images the AP events are averaged over").argParser(parsePositiveInt).default(1))
@@ -109,12 +114,14 @@ async function runCompare(ctx: CliContext, model: string, opts: CompareCliOption
   return report;
 }
 
-/** The one-line JSON of `rtap compare --json`. */
+/** The one-line JSON of `rtap compare --json` (keys documented in docs/cli.md). */
 export function compareJson(r: ComparisonReport, files: string[]): Record<string, unknown> {
   const targets: Record<string, unknown> = {};
   for (const t of r.targets) {
     targets[t.target] = {
       label: t.label,
+      kind: t.kind,
+      precision: t.precision ?? null,
       energy_j: t.energyJ,
       inferences_per_j: t.inferencesPerJ,
       latency_s: t.latencyS,
@@ -125,6 +132,18 @@ export function compareJson(r: ComparisonReport, files: string[]): Record<string
       energy_ratio_vs_crossbar: t.energyRatioVsCrossbar["crossbar-isaac"] ?? Object.values(t.energyRatioVsCrossbar)[0] ?? null,
       energy_ratio_vs: t.energyRatioVsCrossbar,
       components_j: t.components,
+      // AP targets: events per inference by kind (snake_case)
+      ...(t.events ? { events: t.events } : {}),
+      // the same events priced with every technology scenario, keyed by technology name
+      ...(t.scenarios
+        ? {
+            scenarios: Object.fromEntries(
+              t.scenarios.map((s) => [s.technology, { default: s.isDefault, energy_j: s.energyJ, latency_s: s.latencyS, energy_ratio_vs: s.energyRatioVsCrossbar, components_j: s.components }]),
+            ),
+          }
+        : {}),
+      // reference rows: the published figure (energy = ops / efficiency)
+      ...(t.reference ? { reference: { efficiency_gops_per_w: t.reference.efficiencyOpsPerJ / 1e9, ops: t.reference.ops, source: t.reference.source } } : {}),
     };
   }
   return {
