@@ -33,7 +33,20 @@ export { eliminateCommonSubexpressions } from "./compiler/cse/index.js";
 export type { PassSwitches } from "./compiler/lower.js";
 
 // cost, comparison, report
-export { loadTechnology, loadApTechnology, loadCrossbarTechnology, crossbarCost, apCost, workloadFromQGraph, sensitivityStudy } from "./cost/index.js";
+export {
+  loadTechnology,
+  loadApTechnology,
+  loadCrossbarTechnology,
+  loadReferenceTechnology,
+  crossbarCost,
+  apCost,
+  apPrices,
+  referenceEnergyJ,
+  workloadFromQGraph,
+  sensitivityStudy,
+  RTM_SCENARIOS,
+  AP_PRICED_KINDS,
+} from "./cost/index.js";
 export { compareModel, type CompareOptions } from "./compare.js";
 export { writeReport, reportToHtml, reportToJson, reportToCsv } from "./report/index.js";
 export type { ComparisonReport, TargetResult } from "./report/types.js";

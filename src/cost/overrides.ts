@@ -1,7 +1,7 @@
 /**
  * Changing one technology number without editing its file: for variants (a 4-bit ADC), sweeps and
  * the sensitivity (tornado) analysis. Paths are dotted, with [i] for list items, e.g.
- * "adc.bits", "search.energyPerBit", "levels[1].inputDistance", "interconnect.wire.energyPerBitPerMm".
+ * "adc.bits", "prices.search_row_bits", "levels[1].inputDistance", "interconnect.wire.energyPerBitPerMm".
  * The copy records what was changed in the parameter's note, so a report built from it stays honest.
  */
 import { RtapError } from "../errors.js";
