@@ -19,7 +19,7 @@
 import { availableParallelism, freemem } from "node:os";
 
 import { Worker } from "node:worker_threads";
-import { loadArch, type ApArch } from "./ap/config.js";
+import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
 import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, loadEvents, storeEvents, type UnitMapping } from "./compiler/mapping.js";
@@ -64,6 +64,9 @@ export const REFERENCE_TARGETS: Record<string, { tech: string; label: string }> 
   "reference-isaac": { tech: "reference-isaac", label: "ISAAC, published efficiency" },
   "reference-puma": { tech: "reference-puma", label: "PUMA, published efficiency" },
 };
+
+/** The ablation row of the serial RTM layout (configs/arch/rtm-ap-serial.yaml's row on the same machine). */
+export const SERIAL_LAYOUT_ROW = "serial layout";
 
 export const DEFAULT_TARGETS = ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"];
 
@@ -313,6 +316,8 @@ export interface ApJobRequest {
   arch: string;
   /** The pass switched off (ablation variants); none for a target's full pipeline. */
   pass?: keyof PassSwitches;
+  /** Another RTM row layout for the same architecture (the ablation's serial-layout row). */
+  layout?: RowLayoutKind;
 }
 
 export type ApJobResult = Omit<ApRun, "net">;
@@ -324,7 +329,9 @@ export type ApJobResult = Omit<ApRun, "net">;
 export function apJob(req: ApJobRequest): ApJobResult {
   const q = loadQuantizedModel(req.model, { seed: req.seed }).qgraph;
   const { pixels, count } = compareInputs(q, req);
-  const net = compileNetwork(q, { arch: req.arch, disable: req.pass ? [req.pass] : [] });
+  const loaded = loadArch(req.arch);
+  const arch = req.layout ? { ...loaded, name: `${loaded.name} (${req.layout} layout)`, array: { ...loaded.array, layout: req.layout } } : loaded;
+  const net = compileNetwork(q, { arch, disable: req.pass ? [req.pass] : [] });
   const { perUnit, units, total, addCycles } = simulateAp(net, pixels, count);
   return { perUnit, units, total, addCycles };
 }
@@ -489,13 +496,15 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     // same QGraph).
     full.run.net = undefined;
     const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
-    stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off${workers > 1 ? ` (${Math.min(workers, recompile.length)} worker threads)` : ""}`);
+    stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off, serial layout${workers > 1 ? ` (${workers} worker threads)` : ""}`);
     const archRef = full.arch.file ?? full.arch.name;
+    // On an interleaved RTM row the ablation also compiles the serial layout (operand bits along
+    // the tracks, one shift per bit step), every pass on: what the racetrack layout itself buys.
+    const serialRow = full.arch.array.technology === "rtm" && (full.arch.array.layout ?? "interleaved") === "interleaved";
+    const requests: ApJobRequest[] = recompile.map((pass) => ({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass }));
+    if (serialRow) requests.push({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, layout: "serial" });
     const variants = await pool(
-      recompile.map((pass) => () => {
-        const req: ApJobRequest = { model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass };
-        return workers > 1 ? runApJobInWorker(req, live) : Promise.resolve(apJob(req));
-      }),
+      requests.map((req) => () => (workers > 1 ? runApJobInWorker(req, live) : Promise.resolve(apJob(req)))),
       Math.max(1, workers),
     );
     recompile.forEach((p, i) => byPass.set(p, variants[i]!));
@@ -503,6 +512,11 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       const v = byPass.get(pass)!;
       const c = price(v.perUnit);
       ablation.push({ pass: PASS_NAMES[pass], energyJ: c.energyJ, latencyS: c.latencyS, addCycles: v.addCycles, energyVsFull: c.energyJ / fullEnergy });
+    }
+    if (serialRow) {
+      const v = variants[variants.length - 1]!;
+      const c = price(v.perUnit);
+      ablation.push({ pass: SERIAL_LAYOUT_ROW, energyJ: c.energyJ, latencyS: c.latencyS, addCycles: v.addCycles, energyVsFull: c.energyJ / fullEnergy });
     }
   }
 

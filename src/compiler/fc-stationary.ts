@@ -28,6 +28,8 @@ import type { QConvOp, QGraph, QRequantOp } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
 import { tileHops, type UnitMapping } from "./mapping.js";
 import { RowAllocator, type RowLayout } from "./rowlayout.js";
+import { PagedAllocator } from "./pagelayout.js";
+import { addShift } from "./pages.js";
 
 export interface FcPlan {
   conv: QConvOp;
@@ -71,7 +73,7 @@ export function planStationary(q: QGraph, conv: QConvOp, requant: QRequantOp | n
   const O = conv.outChannels;
   const J = conv.inChannels * conv.kernel[0] * conv.kernel[1];
   const geom = layout.geom;
-  const alloc = new RowAllocator(layout);
+  const alloc = layout.kind === "interleaved" ? new PagedAllocator(layout, layout.pages) : new RowAllocator(layout);
   alloc.resetIn(1);
   const cap = Math.floor(layout.inCapacity(1) / 2);
   if (cap < 1) throw new RtapError("the row's input region cannot hold weight bits", where);
@@ -91,7 +93,7 @@ export function planStationary(q: QGraph, conv: QConvOp, requant: QRequantOp | n
   }
   const m = bitsFor(lo, hi);
   if (m > 30) throw new RtapError(`accumulators need ${m} bits; at most 30 supported here`, where);
-  const tmp = (name: string, w: number, signed: boolean): ApValue => makeValue(name, cellsOf(geom, alloc.allocTmp(w, name).cell0, w), signed);
+  const tmp = (name: string, w: number, signed: boolean): ApValue => makeValue(name, cellsOf(layout, alloc.allocTmp(w, name).cell0, w), signed);
   const acc = tmp("acc", m, lo < 0);
   const inc = tmp("inc", m, lo < 0);
   let code: ApValue | null = null;
@@ -121,9 +123,29 @@ export function planStationary(q: QGraph, conv: QConvOp, requant: QRequantOp | n
   return { conv, requant, output, O, J, Jg, G, arraysPerSlice, firstArray, rows: R, pCell, mCell, acc, inc, diff, code, thresholds, accLo: lo, accHi: hi, inWidth: bitsFor(0, ihi), maxOps: Math.min(2 * J, nnz) };
 }
 
-function cellsOf(geom: ApGeometry, c0: number, w: number): number[] {
-  void geom;
-  return Array.from({ length: w }, (_, i) => c0 + i);
+function cellsOf(layout: RowLayout, c0: number, w: number): number[] {
+  return Array.from({ length: w }, (_, i) => c0 + i * layout.cellStride);
+}
+
+/** Groups (and the offset showing each) of the cells an op reads or writes, interleaved rows. */
+function pagesOfOp(op: MacroOp, geom: ApGeometry): Map<number, number> {
+  const cells: number[] = [...op.dst.cells];
+  const add = (x: unknown): void => {
+    if (!x || typeof x !== "object") return;
+    const v = "value" in (x as object) ? (x as { value: ApValue }).value : (x as ApValue);
+    if (v && Array.isArray(v.cells)) cells.push(...v.cells);
+  };
+  const o = op as unknown as Record<string, unknown>;
+  add(o["src"]);
+  add(o["a"]);
+  add(o["b"]);
+  for (const p of op.predicate ?? []) cells.push(p.cell);
+  const out = new Map<number, number>();
+  for (const c of cells) {
+    const g = geom.groupOfCell(c);
+    if (g >= 0 && !out.has(g)) out.set(g, geom.offsetsShowing(c)[0]!);
+  }
+  return out;
 }
 
 /** Physical placement of slice g's array a (for movement distances). */
@@ -157,8 +179,31 @@ export function simulateStationary(
   const L = plan.requant ? (1 << plan.requant.bits) - 1 : 0;
   const timing = arch.timing;
   // Static events are priced from the plans in fast mode; in bit mode the arrays count them.
-  const price = (op: MacroOp, arrays: number): MacroPlan => {
-    const p = cache.plan(op);
+  // Interleaved rows: before an op, the groups it uses move to its pages (the page schedule of
+  // src/compiler/pages.ts, per slice: `cur[g]`), and the op expands there with no shift.
+  const interleaved = layout.kind === "interleaved";
+  const cur = Array.from({ length: G }, () => new Int32Array(geom.groups));
+  let sliceArrays: ApArray[][] = [];
+  const moveTo = (g: number, group: number, to: number, arrays: number): void => {
+    const n = to - cur[g]![group]!;
+    if (n === 0) return;
+    cur[g]![group] = to;
+    tileCycles[arrayPlace(plan, arch, g, 0).tile]! += Math.abs(n) * timing.shiftPerDomain;
+    if (mode === "bit") {
+      for (const arr of sliceArrays[g] ?? []) arr.run([{ op: "shift", group, n }]);
+    } else {
+      const e = zeroEvents();
+      addShift(e, n, R, geom, timing);
+      e.cycles = 0;
+      addScaledEvents(events, e, arrays);
+    }
+  };
+  const price = (op: MacroOp, arrays: number, g: number): MacroPlan => {
+    let p: MacroPlan;
+    if (interleaved) {
+      for (const [group, page] of pagesOfOp(op, geom)) moveTo(g, group, page, arrays);
+      p = cache.plan(op, { offsets: cur[g]!, returnHome: false });
+    } else p = cache.plan(op);
     if (mode === "fast") {
       const st = p.staticEvents(timing, R);
       addScaledEvents(events, st, arrays);
@@ -177,6 +222,7 @@ export function simulateStationary(
     // per slice: accumulators over the rows o (and idle rows, all zero)
     const accs: Int32Array[] = [];
     const arrays: ApArray[][] = [];
+    sliceArrays = arrays;
     for (let g = 0; g < G; g++) {
       const accv = new Int32Array(O);
       let arrs: ApArray[] = [];
@@ -211,7 +257,7 @@ export function simulateStationary(
       }
       arrays.push(arrs);
       // acc <- 0
-      const clear = price({ kind: "set", dst: plan.acc, k: 0, dstInit: "any" }, A);
+      const clear = price({ kind: "set", dst: plan.acc, k: 0, dstInit: "any" }, A, g);
       charge(clear, g);
       // (fresh accumulators hold 0 in both simulators: no cells flip)
       if (mode === "bit") for (const arr of arrs) arr.run(clear.micro);
@@ -237,7 +283,7 @@ export function simulateStationary(
           for (let o = 0; o < O; o++) if (w[o * J + j] === sign) active.push(o);
           if (active.length === 0) continue;
           const op: MacroOp = { kind: "addConst", dst: plan.acc, k: sign * xv, predicate: [{ cell: cells[jl]!, bit: 1 }] };
-          const p = price(op, A);
+          const p = price(op, A, g);
           charge(p, g);
           if (mode === "bit") {
             for (const arr of arrs) arr.run(p.micro);
@@ -278,7 +324,7 @@ export function simulateStationary(
           movement.transferBitsTile += bits;
           movement.transferBitHopsTile += bits * tileHops(arch, from.tile, to.tile);
         }
-        const p = price({ kind: "add", dst: plan.acc, src: plan.inc }, A);
+        const p = price({ kind: "add", dst: plan.acc, src: plan.inc }, A, g);
         charge(p, g);
         if (mode === "bit") {
           for (let a = 0; a < A; a++) {
@@ -304,7 +350,7 @@ export function simulateStationary(
     let result = final;
     if (plan.code && T) {
       const code = new Int32Array(O);
-      const pSet = price({ kind: "set", dst: plan.code, k: 0, dstInit: "any" }, A);
+      const pSet = price({ kind: "set", dst: plan.code, k: 0, dstInit: "any" }, A, 0);
       charge(pSet, 0);
       if (mode === "bit") for (const arr of arrays[0]!) arr.run(pSet.micro);
       const sign = sliceValue(plan.diff, plan.diff.width - 1, 1, false, "sign");
@@ -314,9 +360,9 @@ export function simulateStationary(
       for (let k = 0; k < L; k++) {
         const tAll = new Int32Array(A * R);
         for (let o = 0; o < O; o++) tAll[o] = clampT(T[o * L + k]!, plan);
-        const pSub = price({ kind: "subOut", dst: plan.diff, a: plan.acc, b: plan.thresholds[k]!, dstInit: "any" }, A);
-        const pInc = price({ kind: "addConst", dst: plan.code, k: 1 }, A);
-        const pDec = price({ kind: "sub", dst: plan.code, src: sign }, A);
+        const pSub = price({ kind: "subOut", dst: plan.diff, a: plan.acc, b: plan.thresholds[k]!, dstInit: "any" }, A, 0);
+        const pInc = price({ kind: "addConst", dst: plan.code, k: 1 }, A, 0);
+        const pDec = price({ kind: "sub", dst: plan.code, src: sign }, A, 0);
         charge(pSub, 0);
         charge(pInc, 0);
         charge(pDec, 0);
@@ -345,6 +391,8 @@ export function simulateStationary(
       } else code.set(codeVals.subarray(0, O));
       result = code;
     }
+    // every group back home (the next inference starts there)
+    if (interleaved) for (let g = 0; g < G; g++) for (let group = 0; group < geom.groups; group++) moveTo(g, group, 0, A);
     // store: every row's result to its array buffer
     movement.bufferReadBits += (plan.code ? plan.code.width : m) * O;
     if (!local) movement.transferBitsChip += (plan.code ? plan.code.width : m) * O;

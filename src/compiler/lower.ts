@@ -18,8 +18,11 @@ import { bitsFor } from "../quantize/qgraph.js";
 import { checkReduction } from "./verify.js";
 import { DagBuilder, OP_ADD as DAG_ADD, OP_SUB as DAG_SUB, idSchedule, type ExprDag } from "./cse/dag.js";
 import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
+import { dagCost, naiveCost } from "./cse/cost.js";
+import { PagedAllocator } from "./pagelayout.js";
+import { streamedTrees } from "./streamed.js";
 import {
-  OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, REGION_IN, REGION_TMP, UnitProgram,
+  OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, UnitProgram,
   VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource,
 } from "./program.js";
 import { RowAllocator, type InSlot, type RowLayout } from "./rowlayout.js";
@@ -55,6 +58,8 @@ export interface UnitStats {
   slices: number;
   blocks: number;
   stagingCopies: number;
+  /** Interleaved rows: temporaries placed on the spill bank because the hot pages were full. */
+  spills: number;
   peakTmpSlots: number;
   peakTmpBits: number;
   peakInBits: number;
@@ -87,11 +92,11 @@ const cseMemo = new WeakMap<Int8Array, Map<string, ReduceResult>>();
 
 /** The lowering of one unit: its program and statistics. */
 export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
-  const b = new UnitProgram(u.name);
-  const alloc = new RowAllocator(ctx.layout);
+  const b = new UnitProgram(u.name, ctx.layout.cellStride);
+  const alloc = ctx.layout.kind === "interleaved" ? new PagedAllocator(ctx.layout, ctx.layout.pages) : new RowAllocator(ctx.layout);
   const stats: UnitStats = {
     unit: u.name, kind: u.kind, matrices: [], addsNaive: 0, addsCompiled: 0, cyclesNaive: 0, cyclesCompiled: 0,
-    slices: 0, blocks: 0, stagingCopies: 0, peakTmpSlots: 0, peakTmpBits: 0, peakInBits: 0,
+    slices: 0, blocks: 0, stagingCopies: 0, spills: 0, peakTmpSlots: 0, peakTmpBits: 0, peakInBits: 0,
   };
   const L = new Lowerer(u, ctx, b, alloc, stats);
   if (ctx.layout.scratchCells.length < 15 && hasRequant(u)) {
@@ -116,6 +121,7 @@ export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitPro
     throw e;
   }
   stats.peakTmpSlots = alloc.peakTmpSlots;
+  if (alloc instanceof PagedAllocator) stats.spills = alloc.spills;
   stats.peakTmpBits = alloc.peakTmpBits;
   stats.peakInBits = alloc.peakInBits;
   b.peakTmpBits = alloc.peakTmpBits;
@@ -132,14 +138,17 @@ interface Operand {
 
 class Lowerer {
   private readonly q: QGraph;
+  /** Set on interleaved (paged) rows. */
+  private readonly paged: PagedAllocator | null;
   constructor(
     private readonly u: ComputeUnit,
     private readonly ctx: LowerContext,
     private readonly b: UnitProgram,
-    private readonly alloc: RowAllocator,
+    private readonly alloc: RowAllocator | PagedAllocator,
     private readonly stats: UnitStats,
   ) {
     this.q = ctx.q;
+    this.paged = alloc instanceof PagedAllocator ? alloc : null;
   }
 
   private tensor(name: string): QTensor {
@@ -152,12 +161,22 @@ class Lowerer {
 
   // ---------------------------------------------------------------- value helpers
 
-  /** A TMP value of the exact width of [min, max] (or the full width with bit-width inference off). */
-  private tmp(kind: number, tag: number, tag2: number, min: number, max: number, avoidGroup = -1): number {
+  /**
+   * A TMP value of the exact width of [min, max] (or the full width with bit-width inference off).
+   * Serial rows: in a TMP group, away from `avoidGroup` when possible. Interleaved rows: on a hot
+   * page, else on the spill bank beside the pages of `near` (the op's operands); accumulators
+   * (VK_ACC) on the spill bank's pages.
+   */
+  private tmp(kind: number, tag: number, tag2: number, min: number, max: number, avoidGroup = -1, near: readonly number[] = []): number {
     const exact = bitsFor(min, max);
     const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
     if (width > FULL_WIDTH) throw new RtapError(`a value needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
-    const t = this.alloc.allocTmp(width, `a ${width}-bit value`, avoidGroup);
+    if (this.paged) {
+      const what = `a ${width}-bit value`;
+      const t = kind === VK_ACC ? this.paged.allocAcc(width, what) : this.paged.allocTmp(width, what, this.pinsOf(near));
+      return this.b.addValue(width, min < 0, REGION_TMP, kind, tag, tag2, min, max, t.cell0, t.slot, t.lane, t.bit);
+    }
+    const t = (this.alloc as RowAllocator).allocTmp(width, `a ${width}-bit value`, avoidGroup);
     return this.b.addValue(width, min < 0, REGION_TMP, kind, tag, tag2, min, max, t.cell0, t.slot);
   }
 
@@ -171,8 +190,81 @@ class Lowerer {
     this.b.free([id]);
   }
 
+  // ---------------------------------------------------------------- pages (interleaved rows)
+
+  /** Bank -> page of the given values (the pages an op on them needs under the ports). */
+  private pinsOf(ids: readonly number[]): Map<number, number> {
+    const pins = new Map<number, number>();
+    for (const id of ids) {
+      if (id < 0) continue;
+      const c = this.b.cell0[id]!;
+      pins.set(this.paged!.groupOf(c), this.paged!.pageOf(c));
+    }
+    return pins;
+  }
+
+  /** The first value of `ids` that sits in a bank another earlier value needs at another page. */
+  private conflict(ids: readonly number[]): number {
+    const pins = new Map<number, number>();
+    for (const id of ids) {
+      if (id < 0) continue;
+      const c = this.b.cell0[id]!;
+      const g = this.paged!.groupOf(c), pg = this.paged!.pageOf(c);
+      const have = pins.get(g);
+      if (have !== undefined && have !== pg) return id;
+      pins.set(g, pg);
+    }
+    return -1;
+  }
+
+  /** Records that the op on `ids` brings their pages under the ports (the schedule rule of pages.ts). */
+  private touch(ids: readonly number[]): void {
+    for (const [g, pg] of this.pinsOf(ids)) this.paged!.current[g] = pg;
+  }
+
+  /**
+   * Emits a compute step. On interleaved rows, an operand whose bank is needed at another page by
+   * another operand is first copied to a hot page (its bank cannot show two pages at once).
+   */
+  private emit(op: number, dst: number, a: number, b: number, imm: number, thresholds?: Int32Array): void {
+    const staged: number[] = [];
+    if (this.paged) {
+      for (;;) {
+        const bad = this.conflict([dst, a, b]);
+        if (bad < 0) break;
+        if (bad === dst) throw new Error(`internal: destination ${this.b.name(dst)} conflicts with an operand's page`);
+        const c = this.stageHot(bad);
+        staged.push(c);
+        if (a === bad) a = c;
+        if (b === bad) b = c;
+      }
+      this.touch([dst, a, b]);
+    }
+    if (op === OP_THRESHOLD) this.b.threshold(dst, a, thresholds!);
+    else this.b.step(op, dst, a, b, imm);
+    for (const c of staged) this.freeTmp(c);
+  }
+
+  /** Interleaved rows: a copy of `id` on a hot page (staging an operand whose bank is busy). */
+  private stageHot(id: number): number {
+    const w = this.b.width[id]!;
+    const t = this.paged!.allocHot(w, `a staged ${w}-bit value`);
+    if (!t) throw new RtapError(`out of row storage: the hot pages are full while staging ${this.b.name(id)} (a value on another page of its bank)`, this.where());
+    const c = this.b.addValue(w, this.b.signed[id] === 1, REGION_TMP, VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, t.cell0, t.slot, t.lane, t.bit);
+    this.touch([c, id]);
+    this.b.step(OP_COPY, c, id, -1, 0);
+    this.stats.stagingCopies++;
+    return c;
+  }
+
   private loadIn(tag: number, tag2: number, src: LoadSource, width: number, min: number, max: number, signed: boolean): Operand {
     const slot = this.alloc.allocIn();
+    if (this.paged) {
+      // IN registers start at tmpSlots; the IN bank's lanes are not tracked for stale bits (loads overwrite)
+      const id = this.b.addValue(width, signed, REGION_IN, VK_IN, tag, tag2, min, max, slot.cell0, this.ctx.layout.tmpSlots + slot.index, -1, 0);
+      this.b.load(id, src);
+      return { id, slot };
+    }
     const id = this.b.addValue(width, signed, REGION_IN, VK_IN, tag, tag2, min, max, slot.cell0, this.ctx.layout.tmpSlots + slot.index);
     this.b.load(id, src);
     return { id, slot };
@@ -188,8 +280,9 @@ class Lowerer {
 
   /** Copies a value into a fresh TMP slot (lockstep staging, or before an op that needs TMP). */
   private stage(id: number, avoidGroup = -1): number {
-    const c = this.tmp(VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, avoidGroup);
-    this.b.step(OP_COPY, c, id, -1, 0);
+    const c = this.tmp(VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, avoidGroup, [id]);
+    if (this.paged) this.emit(OP_COPY, c, id, -1, 0);
+    else this.b.step(OP_COPY, c, id, -1, 0);
     this.stats.stagingCopies++;
     return c;
   }
@@ -207,7 +300,19 @@ class Lowerer {
     const accTerms = needAcc.filter(Boolean).length;
     let Ob = O;
     if (!passes.interchange || !passes.unroll) Ob = 1;
-    else if (accTerms > 0) {
+    else if (accTerms > 0 && this.paged) {
+      // accumulators live on the spill bank's pages; keep a quarter of it for spilled temporaries
+      const pg = this.paged.pg;
+      let accWidth = 1;
+      terms.forEach((t, i) => {
+        if (!needAcc[i]) return;
+        const ct = this.tensor(t.conv.output);
+        for (let o = 0; o < O; o++) accWidth = Math.max(accWidth, bitsFor(ct.minPerChannel[o]!, ct.maxPerChannel[o]!));
+      });
+      if (!passes.bitwidth) accWidth = FULL_WIDTH;
+      const perPage = pg.laneTracks.reduce((n, tr) => n + Math.floor(tr / accWidth), 0) * pg.geom.ports;
+      Ob = Math.max(1, Math.min(O, Math.floor((0.75 * perPage * pg.pages) / accTerms)));
+    } else if (accTerms > 0) {
       const budget = Math.floor(this.ctx.layout.tmpSlots / 2);
       const perSlot = this.ctx.layout.rtm ? 1 : 20; // SRAM counts bits: ~20 bits per accumulator
       Ob = Math.max(1, Math.min(O, Math.floor(budget / perSlot / accTerms)));
@@ -220,6 +325,11 @@ class Lowerer {
       let nnz = 0;
       for (const w of t.conv.weights) if (w !== 0) nnz++;
       this.stats.matrices.push({ name: t.conv.name, rows: t.conv.outChannels, cols: K, nonZeros: nnz });
+      // The naive baseline, independent of blocks and slices: every output a running sum of its
+      // whole receptive field in column order (src/compiler/cse/cost.ts naiveCost).
+      const naive = naiveCost({ rows: t.conv.outChannels, cols: K, data: t.conv.weights }, this.columnRanges(t));
+      this.stats.addsNaive += naive.additions;
+      this.stats.cyclesNaive += naive.cycles;
     }
     const preT = this.tensor(u.preRequant);
     for (let blk = 0; blk < blocks; blk++) {
@@ -257,14 +367,17 @@ class Lowerer {
               const cur = accs[ti]![o - o0];
               if (cur === undefined) {
                 const acc = this.tmp(VK_ACC, o, ti, convOut.minPerChannel[o]!, convOut.maxPerChannel[o]!);
-                if (sign === 0) this.b.step(OP_SET, acc, -1, -1, 0);
+                if (sign === 0) this.emit(OP_SET, acc, -1, -1, 0);
                 else {
-                  this.b.step(OP_COPY, acc, id, -1, 0);
-                  if (sign < 0) this.b.step(OP_NEGATE, acc, acc, -1, 0);
+                  this.emit(OP_COPY, acc, id, -1, 0);
+                  if (sign < 0) this.emit(OP_NEGATE, acc, acc, -1, 0);
                 }
                 accs[ti]![o - o0] = acc;
               } else if (sign !== 0) {
-                this.b.step(sign > 0 ? OP_ADD : OP_SUB, cur, id, -1, 0);
+                this.emit(sign > 0 ? OP_ADD : OP_SUB, cur, id, -1, 0);
+                // accumulating a slice's partial sum is an addition of the compiled program too
+                this.stats.addsCompiled++;
+                this.stats.cyclesCompiled += this.b.width[cur]!;
               }
               if (isLast && lastSlice) finalize(o, accs[ti]![o - o0]!, 1);
               if (isLast && lastSlice) this.freeTmp(accs[ti]![o - o0]!);
@@ -273,7 +386,7 @@ class Lowerer {
             // No accumulation: this is the last term's only slice.
             if (sign === 0) {
               const z = this.tmp(VK_CONST, o, 0, 0, 0);
-              this.b.step(OP_SET, z, -1, -1, 0);
+              this.emit(OP_SET, z, -1, -1, 0);
               finalize(o, z, 1);
               this.freeTmp(z);
               return;
@@ -294,6 +407,22 @@ class Lowerer {
         }
       });
     }
+  }
+
+  /** Ranges of the columns (c, ky, kx) of a conv term's matrix: the input channel's, with 0 for padding. */
+  private columnRanges(t: ConvTerm): { min: Float64Array; max: Float64Array } {
+    const conv = t.conv;
+    const inT = this.tensor(conv.input);
+    const K = conv.kernel[0] * conv.kernel[1];
+    const padded = conv.pads.some((p) => p > 0);
+    const J = conv.inChannels * K;
+    const min = new Float64Array(J), max = new Float64Array(J);
+    for (let j = 0; j < J; j++) {
+      const c = Math.floor(j / K);
+      min[j] = padded ? Math.min(0, inT.minPerChannel[c]!) : inT.minPerChannel[c]!;
+      max[j] = padded ? Math.max(0, inT.maxPerChannel[c]!) : inT.maxPerChannel[c]!;
+    }
+    return { min, max };
   }
 
   private planTerm(t: ConvTerm): { slices: number; cg: number; inWidth: number; inSigned: boolean } {
@@ -359,10 +488,21 @@ class Lowerer {
     const ranges = { min: colMin, max: colMax };
     if (!this.ctx.passes.weightFolding) {
       this.unfoldedSlice(matrix, leaves, o0, onOutput);
+    } else if (this.paged && this.ctx.passes.unroll && this.ctx.passes.cse) {
+      // interleaved rows: the page-streamed reduction (src/compiler/streamed.ts)
+      const page = new Int32Array(J);
+      for (let j = 0; j < J; j++) page[j] = leaves[j]!.slot!.level;
+      const dag = streamedTrees(matrix, ranges, page);
+      const schedule = idSchedule(dag);
+      const naive = naiveCost(matrix, ranges), compiled = dagCost(dag);
+      const r = this.checked({ dag, schedule, naive, compiled }, matrix, ranges, conv.name);
+      this.stats.addsCompiled += compiled.additions;
+      this.stats.cyclesCompiled += this.ctx.passes.bitwidth ? compiled.cycles : compiled.additions * FULL_WIDTH;
+      void naive;
+      this.emitDag(r.dag, r.schedule, leaves, o0, onOutput);
     } else {
       const { dag, schedule, naive, compiled } = this.reduce(matrix, ranges, conv.name, reserve, { weights: conv.weights, key: `${o0},${o1},${c0},${c1},${colMin.join(",").length},${plan.inWidth}` });
-      this.stats.addsNaive += naive.additions;
-      this.stats.cyclesNaive += naive.cycles;
+      void naive;
       this.stats.addsCompiled += compiled.additions;
       // without bit-width inference every addition sweeps the full width
       this.stats.cyclesCompiled += this.ctx.passes.bitwidth ? compiled.cycles : compiled.additions * FULL_WIDTH;
@@ -383,7 +523,7 @@ class Lowerer {
       return this.checked({ dag: naive.dag, schedule: idSchedule(naive.dag), naive: naive.cost, compiled: naive.cost }, matrix, ranges, name);
     }
     // Row storage left for the DAG's temporaries: slots minus accumulators, staging and combination headroom.
-    const free = Math.max(2, this.ctx.layout.tmpSlots - this.alloc.tmpSlotsInUse - reserve - 8);
+    const free = Math.max(2, (this.paged ? 128 : this.ctx.layout.tmpSlots) - this.alloc.tmpSlotsInUse - reserve - 8);
     const key = memo ? `${memo.key}|${passes.cse ? "cse" : "trees"}|${free}` : "";
     const cached = memo ? cseMemo.get(memo.weights)?.get(key) : undefined;
     if (cached) return this.checked(cached, matrix, ranges, name);
@@ -433,25 +573,63 @@ class Lowerer {
       else if (node < dag.inputCount) onOutput(o0 + r, leaves[node]!.id, dag.outputSign[r]!, false);
     }
     const ids = new Int32Array(n).fill(-1);
+    // Interleaved rows: DAG values on hot pages (evictable to the spill bank when the hot pages are full)
+    const hotNodes = new Set<number>();
     schedule.forEach((node, i) => {
       const a = this.operandOf(dag.lhs[node]!, dag, leaves, ids);
       let bb = this.operandOf(dag.rhs[node]!, dag, leaves, ids);
       let staged: number | undefined;
-      if (a.slot && bb.slot && !RowAllocator.lockstep(a.slot, bb.slot)) {
+      if (!this.paged && a.slot && bb.slot && !RowAllocator.lockstep(a.slot, bb.slot)) {
         staged = this.stage(bb.id);
         bb = { id: staged };
       }
-      const dst = this.tmp(VK_NODE, node, 0, dag.min[node]!, dag.max[node]!);
-      this.b.step(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, a.id, bb.id, 0);
+      if (this.paged) this.makeHotRoom(dag, node, hotNodes, ids, lastUse, i);
+      const dst = this.tmp(VK_NODE, node, 0, dag.min[node]!, dag.max[node]!, -1, [a.id, bb.id]);
+      if (this.paged && this.paged.isHot(this.b.cell0[dst]!)) hotNodes.add(node);
+      this.emit(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, a.id, bb.id, 0);
       ids[node] = dst;
       if (staged !== undefined) this.freeTmp(staged);
       for (const operand of new Set([dag.lhs[node]!, dag.rhs[node]!])) {
-        if (operand >= dag.inputCount && lastUse[operand] === i) this.freeTmp(ids[operand]!);
+        if (operand >= dag.inputCount && lastUse[operand] === i) {
+          this.freeTmp(ids[operand]!);
+          hotNodes.delete(operand);
+        }
       }
       const outs = outsOf.get(node);
-      if (outs) for (const r of outs) onOutput(o0 + r, dst, dag.outputSign[r]!, true);
-      if (lastUse[node]! <= i) this.freeTmp(dst);
+      if (outs) for (const r of outs) onOutput(o0 + r, ids[node]!, dag.outputSign[r]!, true);
+      if (lastUse[node]! <= i) {
+        this.freeTmp(ids[node]!);
+        hotNodes.delete(node);
+      }
     });
+  }
+
+  /**
+   * Interleaved rows, before step i creates `node`: while the hot pages lack room for it, move the
+   * hot DAG value read farthest in the future (not an operand of this step) to the spill bank, so
+   * that the values in use stay visible without a shift (keep hot temporaries at home).
+   */
+  private makeHotRoom(dag: ExprDag, node: number, hotNodes: Set<number>, ids: Int32Array, lastUse: Int32Array, i: number): void {
+    const paged = this.paged!;
+    const width = this.ctx.passes.bitwidth ? bitsFor(dag.min[node]!, dag.max[node]!) : FULL_WIDTH;
+    while (!paged.hasHotRoom(width)) {
+      let victim = -1;
+      for (const v of hotNodes) {
+        if (v === dag.lhs[node] || v === dag.rhs[node]) continue;
+        if (victim < 0 || lastUse[v]! > lastUse[victim]!) victim = v;
+      }
+      if (victim < 0) return; // nothing to evict: the new value spills
+      const old = ids[victim]!;
+      const w = this.b.width[old]!;
+      const t = paged.allocSpilled(w, `a ${w}-bit value moved off the hot pages`);
+      const c = this.b.addValue(w, this.b.signed[old] === 1, REGION_TMP, VK_NODE, victim, 0, this.b.min[old]!, this.b.max[old]!, t.cell0, t.slot, t.lane, t.bit);
+      this.emit(OP_COPY, c, old, -1, 0);
+      this.stats.stagingCopies++;
+      this.freeTmp(old);
+      ids[victim] = c;
+      hotNodes.delete(victim);
+      void i;
+    }
   }
 
   private operandOf(node: number, dag: ExprDag, leaves: Operand[], ids: Int32Array): Operand {
@@ -470,13 +648,11 @@ class Lowerer {
         hi += lim;
       }
       const acc = this.tmp(VK_MAC, o0 + r, 0, lo, hi);
-      this.b.step(OP_SET, acc, -1, -1, 0);
+      this.emit(OP_SET, acc, -1, -1, 0);
       for (let j = 0; j < matrix.cols; j++) {
         const w = matrix.data[r * matrix.cols + j]!;
-        this.b.step(OP_MAC, acc, leaves[j]!.id, -1, w);
-        this.stats.addsNaive += 1;
+        this.emit(OP_MAC, acc, leaves[j]!.id, -1, w);
         this.stats.addsCompiled += 1;
-        this.stats.cyclesNaive += this.b.width[acc]!;
         this.stats.cyclesCompiled += 2 * this.b.width[acc]!;
       }
       onOutput(o0 + r, acc, 1, true);
@@ -491,17 +667,17 @@ class Lowerer {
     let ownV = false;
     if (parts.length === 0) {
       v = this.tmp(VK_CONST, o, 0, 0, 0);
-      this.b.step(OP_SET, v, -1, -1, 0);
+      this.emit(OP_SET, v, -1, -1, 0);
       ownV = true;
     } else if (parts.length === 1 && parts[0]!.mul * parts[0]!.sign === 1) {
       v = parts[0]!.id;
     } else {
       // v goes to another shift group than the first part, and a part read shifted from v's own
       // group is staged to another group first (shifted operands in one group are misaligned).
-      v = this.tmp(VK_COMB, o, 0, lo, hi, this.groupOf(parts[0]!.id));
+      v = this.tmp(VK_COMB, o, 0, lo, hi, this.groupOf(parts[0]!.id), parts.map((p) => p.id));
       ownV = true;
       const staged: number[] = [];
-      const vGroup = this.groupOf(v);
+      const vGroup = this.paged ? -1 : this.groupOf(v);
       const partIds = parts.map((p) => {
         const shifted = csd(Math.abs(p.mul)).some((d) => d.shift > 0);
         if (vGroup < 0 || !shifted || this.groupOf(p.id) !== vGroup) return p.id;
@@ -516,13 +692,13 @@ class Lowerer {
       const first = digits.findIndex((d) => d.sign > 0);
       const start = first >= 0 ? first : 0;
       const d0 = digits[start]!;
-      this.b.step(OP_COPY, v, d0.id, -1, d0.shift);
+      this.emit(OP_COPY, v, d0.id, -1, d0.shift);
       digits.forEach((d, i) => {
         if (i === start) return;
         const sign = first >= 0 ? d.sign : -d.sign;
-        this.b.step(sign > 0 ? OP_ADD : OP_SUB, v, d.id, -1, d.shift);
+        this.emit(sign > 0 ? OP_ADD : OP_SUB, v, d.id, -1, d.shift);
       });
-      if (first < 0) this.b.step(OP_NEGATE, v, v, -1, 0);
+      if (first < 0) this.emit(OP_NEGATE, v, v, -1, 0);
       for (const c of staged) this.freeTmp(c);
     }
     const outT = this.tensor(u.output);
@@ -534,8 +710,8 @@ class Lowerer {
         // constant input (all-zero channel): the code is a constant
         let k = 0;
         for (const t of thresholds) if (this.b.min[v]! >= t) k++;
-        this.b.step(OP_SET, code, -1, -1, k);
-      } else this.b.threshold(code, v, thresholds);
+        this.emit(OP_SET, code, -1, -1, k);
+      } else this.emit(OP_THRESHOLD, code, v, -1, 0, thresholds);
       this.b.store(code, u.output, o);
       this.freeTmp(code);
     } else {
@@ -585,8 +761,8 @@ class Lowerer {
       if (isMax) {
         // max needs operands of one width and signedness: the result takes the taps' format
         const v = this.tmp(VK_CODE, c, 0, Math.min(lo, pad), Math.max(hi, pad));
-        this.b.step(OP_COPY, v, taps[0]!.id, -1, 0);
-        for (let k = 1; k < K; k++) this.b.step(OP_MAX, v, taps[k]!.id, -1, 0);
+        this.emit(OP_COPY, v, taps[0]!.id, -1, 0);
+        for (let k = 1; k < K; k++) this.emit(OP_MAX, v, taps[k]!.id, -1, 0);
         this.b.store(v, u.output, c);
         this.freeTmp(v);
       } else {
@@ -601,8 +777,8 @@ class Lowerer {
           if (!isTmp || sign < 0) {
             src = this.tmp(VK_STAGED, c, 0, outT.minPerChannel[c]!, outT.maxPerChannel[c]!);
             own = true;
-            this.b.step(OP_COPY, src, id, -1, 0);
-            if (sign < 0) this.b.step(OP_NEGATE, src, src, -1, 0);
+            this.emit(OP_COPY, src, id, -1, 0);
+            if (sign < 0) this.emit(OP_NEGATE, src, src, -1, 0);
           }
           this.b.store(src, u.output, o);
           if (own) this.freeTmp(src);

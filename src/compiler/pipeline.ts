@@ -129,7 +129,7 @@ function compileStationary(q: QGraph, u: Extract<ComputeUnit, { kind: "conv" }>,
   const stats: UnitStats = {
     unit: u.name, kind: "conv", matrices: [{ name: conv.name, rows: plan.O, cols: J, nonZeros: conv.weights.reduce((n, w) => n + (w !== 0 ? 1 : 0), 0) }],
     addsNaive: naive.additions, addsCompiled: 2 * J, cyclesNaive: naive.cycles, cyclesCompiled: 2 * J * plan.acc.width,
-    slices: plan.G, blocks: 1, stagingCopies: 0, peakTmpSlots: 3 + plan.thresholds.length, peakTmpBits: 0, peakInBits: 2 * plan.Jg,
+    slices: plan.G, blocks: 1, stagingCopies: 0, spills: 0, peakTmpSlots: 3 + plan.thresholds.length, peakTmpBits: 0, peakInBits: 2 * plan.Jg,
   };
   const A = plan.arraysPerSlice * plan.G;
   const first = plan.firstArray;
@@ -170,9 +170,10 @@ export function verifyProgram(p: UnitProgram, exactWidths: boolean, cellsPerRow 
     const need = bitsFor(p.min[id]!, p.max[id]!);
     const w = p.width[id]!;
     if (w < need || (exactWidths && w !== need)) problems.push(`${p.name(id)}: width ${w}, range [${p.min[id]}, ${p.max[id]}] needs ${need}`);
-    const c0 = p.cell0[id]!;
-    if (c0 < 0 || c0 + w > cellsPerRow) problems.push(`${p.name(id)}: cells ${c0}..${c0 + w - 1} outside the row`);
-    for (let c = c0; c < c0 + w; c++) {
+    const c0 = p.cell0[id]!, stride = p.cellStride;
+    const last = c0 + (w - 1) * stride;
+    if (c0 < 0 || last >= cellsPerRow) problems.push(`${p.name(id)}: cells ${c0}..${last} outside the row`);
+    for (let c = c0; c <= last; c += stride) {
       const o = cellOwner.get(c);
       if (o !== undefined && live[o]) problems.push(`step ${at}: ${p.name(id)} reuses cell ${c} of live ${p.name(o)}`);
       cellOwner.set(c, id);

@@ -5,8 +5,10 @@
  *
  * Values: width, signedness, region ("in" = receptive-field codes filled by loads, "tmp" =
  * temporaries, accumulators and codes), exact bounds, and — after allocation — the first of its
- * contiguous cells and its register (TMP slot index, or an IN position), which the word-level
- * simulator uses as its storage index. Steps mirror the AP macro-ops (src/ap/macro.ts) plus the
+ * cells (bit i at cell0 + i x cellStride: 1 along a track or in SRAM, the track length across
+ * tracks in the interleaved RTM layout), its register (unique among live values: the word-level
+ * simulator's storage index) and its lane (the group of cells whose stale bits the word-level
+ * simulator keeps as one word, with the value's first bit at `laneBit`). Steps mirror the AP macro-ops (src/ap/macro.ts) plus the
  * movement steps `load` (buffer -> row) and `store` (row -> buffer), and `free`.
  */
 
@@ -92,6 +94,8 @@ export class UnitProgram {
   max: Float64Array = new Float64Array(256);
   cell0: Int32Array = new Int32Array(256);
   reg: Int32Array = new Int32Array(256);
+  lane: Int32Array = new Int32Array(256);
+  laneBit: Uint8Array = new Uint8Array(256);
   // steps
   nSteps = 0;
   op: Uint8Array = new Uint8Array(1024);
@@ -113,11 +117,18 @@ export class UnitProgram {
   /** Tensor that load sources and names refer to. */
   tensorNames: string[] = [];
 
-  constructor(unit: string) {
+  constructor(
+    unit: string,
+    /** Cells between consecutive bits of every value (see the class comment). */
+    readonly cellStride = 1,
+  ) {
     this.unit = unit;
   }
 
-  addValue(width: number, signed: boolean, region: number, kind: number, tag: number, tag2: number, min: number, max: number, cell0: number, reg: number): number {
+  addValue(
+    width: number, signed: boolean, region: number, kind: number, tag: number, tag2: number, min: number, max: number, cell0: number, reg: number,
+    lane = reg, laneBit = 0,
+  ): number {
     const id = this.nValues++;
     if (id >= this.width.length) {
       const n = id + 1;
@@ -131,6 +142,8 @@ export class UnitProgram {
       this.max = Grow.f64(this.max, n);
       this.cell0 = Grow.i32(this.cell0, n);
       this.reg = Grow.i32(this.reg, n);
+      this.lane = Grow.i32(this.lane, n);
+      this.laneBit = Grow.u8(this.laneBit, n);
     }
     this.width[id] = width;
     this.signed[id] = signed ? 1 : 0;
@@ -142,6 +155,8 @@ export class UnitProgram {
     this.max[id] = max;
     this.cell0[id] = cell0;
     this.reg[id] = reg;
+    this.lane[id] = lane;
+    this.laneBit[id] = laneBit;
     return id;
   }
 
@@ -202,6 +217,8 @@ export class UnitProgram {
     this.max = this.max.slice(0, this.nValues);
     this.cell0 = this.cell0.slice(0, this.nValues);
     this.reg = this.reg.slice(0, this.nValues);
+    this.lane = this.lane.slice(0, this.nValues);
+    this.laneBit = this.laneBit.slice(0, this.nValues);
     this.op = this.op.slice(0, this.nSteps);
     this.dst = this.dst.slice(0, this.nSteps);
     this.a = this.a.slice(0, this.nSteps);
@@ -211,10 +228,10 @@ export class UnitProgram {
     return this;
   }
 
-  /** The value's cells (contiguous from cell0). */
+  /** The value's cells (bit i at cell0 + i x cellStride). */
   cells(id: number): number[] {
-    const c = this.cell0[id]!, w = this.width[id]!;
-    return Array.from({ length: w }, (_, i) => c + i);
+    const c = this.cell0[id]!, w = this.width[id]!, s = this.cellStride;
+    return Array.from({ length: w }, (_, i) => c + i * s);
   }
 
   name(id: number): string {

@@ -12,10 +12,13 @@
  *    TMP values are in lockstep and a sweep of m bits costs exactly the aligned formulas.
  *  - Scratch: one-bit cells at δ = 0 of the first IN level, reserved for the per-threshold flags of
  *    the requantization op (they stay under a port while TMP groups sweep).
+ * That is the SERIAL layout (configs/arch/rtm-ap-serial.yaml). The default RTM layout is
+ * INTERLEAVED (a value across tracks at one domain, a page: src/compiler/pagelayout.ts).
  * SRAM rows (every bit visible, no shifting): IN and TMP are column ranges, values contiguous.
  */
 import { RtapError } from "../errors.js";
 import type { ApGeometry } from "../ap/geometry.js";
+import { inCapacityOf, PageGeometry, pageScratchCells } from "./pagelayout.js";
 
 export interface InSlot {
   /** IN group index (RTM) or 0 (SRAM). */
@@ -36,8 +39,15 @@ export interface TmpSlot {
 export interface RowLayout {
   geom: ApGeometry;
   rtm: boolean;
+  /** serial (RTM, bits along a track), interleaved (RTM pages), sram. */
+  kind: "serial" | "interleaved" | "sram";
+  /** Cells between consecutive bits of a value (the track length for interleaved rows, else 1). */
+  cellStride: number;
+  /** Interleaved rows: banks, pages, lanes. */
+  pages?: PageGeometry;
   /** Width of a TMP slot (largest value). */
   slotBits: number;
+  /** TMP slots (serial, SRAM); interleaved: an upper bound of live TMP values (IN registers start there). */
   tmpSlots: number;
   /** Codes of `width` bits the IN region holds. */
   inCapacity(width: number): number;
@@ -46,6 +56,27 @@ export interface RowLayout {
 }
 
 export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
+  if (geom.canShift && (geom.spec.layout ?? "interleaved") === "interleaved") {
+    const pg = new PageGeometry(geom);
+    const scratchCells = pageScratchCells(pg, scratchCount);
+    const hotBits = pg.hotBanks.length * pg.lanesPerPage * pg.laneTracks[0]! - scratchCells.length;
+    return {
+      geom,
+      rtm: true,
+      kind: "interleaved",
+      cellStride: geom.domains,
+      pages: pg,
+      slotBits: pg.laneBits,
+      tmpSlots: pg.laneCount * 32,
+      inCapacity: (w) => inCapacityOf(pg, w),
+      scratchCells,
+      describe: () =>
+        `RTM row, interleaved: ${geom.tracks} tracks x ${geom.domains} domains, ${geom.ports} ports, ${pg.banks} shift groups (banks) of ${geom.tracksPerGroup} tracks, ` +
+        `${pg.pages} pages of ${pg.lanesPerPage * geom.tracksPerGroup / pg.laneTracks.length} columns per bank; ` +
+        `IN = bank 0 (codes in load order, pages from home), HOT = bank${pg.hotBanks.length > 1 ? "s" : ""} ${pg.hotBanks.join(", ")} at home (${hotBits} columns), ` +
+        `SPILL = bank ${pg.spillBank} (accumulators and overflow on any page), ${scratchCells.length} scratch cells`,
+    };
+  }
   if (geom.canShift) {
     if (geom.groups < 2) throw new RtapError(`the RTM row has ${geom.groups} shift group; the compiler needs at least 2 (inputs and temporaries shift independently)`, "architecture");
     const spacing = portSpacing(geom);
@@ -62,12 +93,14 @@ export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
     return {
       geom,
       rtm: true,
+      kind: "serial",
+      cellStride: 1,
       slotBits: Math.min(spacing, 31),
       tmpSlots,
       inCapacity: (w) => Math.max(0, inGroups * perLevel * Math.floor(spacing / w) - (w <= spacing ? reserved : 0)),
       scratchCells,
       describe: () =>
-        `RTM row: ${geom.tracks} tracks x ${geom.domains} domains, ${geom.ports} ports, ${geom.groups} shift groups; ` +
+        `RTM row, serial: ${geom.tracks} tracks x ${geom.domains} domains, ${geom.ports} ports, ${geom.groups} shift groups; ` +
         `IN = groups 0..${inGroups - 1} (packed codes), TMP = groups ${inGroups}..${geom.groups - 1} (${tmpSlots} slots of ${Math.min(spacing, 31)} bits), ${reserved} scratch cells`,
     };
   }
@@ -80,6 +113,8 @@ export function rowLayout(geom: ApGeometry, scratchCount = 16): RowLayout {
   return {
     geom,
     rtm: false,
+    kind: "sram",
+    cellStride: 1,
     slotBits,
     // capped at the RTM-AP's 128 slots so both APs compile to the same CSE plans (a fair comparison)
     tmpSlots: Math.min(128, Math.floor(tmpCols / slotBits)),

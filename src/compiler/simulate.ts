@@ -9,7 +9,10 @@
  *  - "bit": bit level. Every macro-op is expanded to micro-ops and run on the bit-sliced arrays
  *    (src/ap/array.ts), one simulated array per physical array the unit uses.
  * Loads and stores are priced by the movement model (src/compiler/mapping.ts) in both modes, so
- * the two modes agree on every value and every event count (tested).
+ * the two modes agree on every value and every event count (tested). Shift groups move by the page
+ * schedule (src/compiler/pages.ts): the fast simulator prices its static walk, the bit-level one
+ * issues the same shifts to its arrays; macro-ops expand from where the schedule put the groups
+ * and do not return home.
  */
 import type { ApArch } from "../ap/config.js";
 import { ApArray } from "../ap/array.js";
@@ -22,6 +25,7 @@ import { makeValue, shl, type ApValue } from "../ap/value.js";
 import { RtapError } from "../errors.js";
 import type { QGraph } from "../quantize/qgraph.js";
 import { loadEvents, movementCycles, storeEvents, type MovementContext, type UnitMapping } from "./mapping.js";
+import { offsetsFor, stepNeeds, walkSchedule, addShift, type ShiftSchedule } from "./pages.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD,
   REGION_TMP, type UnitProgram,
@@ -35,6 +39,10 @@ interface StructuralClass {
   events: ApEvents;
   /** MAC steps (weight folding off): the predicated subtract that goes with the add in `plan`. */
   sub?: { plan: MacroPlan; events: ApEvents };
+  /** Serial rows: where the op leaves each group it uses (by position in its StepNeeds). */
+  endByRank?: number[];
+  /** Serial MAC steps: the return home between the add's sweep and the subtract's. */
+  macReturn?: ApEvents;
 }
 
 export interface SimContext {
@@ -47,6 +55,8 @@ export interface SimContext {
   classIndex: Map<string, number>;
   /** Per program: the structural class of every compute step (-1 otherwise). */
   stepClasses: WeakMap<UnitProgram, Int32Array>;
+  /** Per program: the page schedule's shifts (per array, per image). */
+  schedules: WeakMap<UnitProgram, ShiftSchedule>;
   /** Fault injection (bit mode only). */
   faults?: FaultOptions;
   /**
@@ -58,7 +68,7 @@ export interface SimContext {
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
-  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap() };
+  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap() };
 }
 
 export interface UnitEvents {
@@ -157,11 +167,15 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
   cls = new Int32Array(p.nSteps).fill(-1);
   // distance of each domain from the port below it (0 for SRAM)
   const geom = ctx.geom;
+  // (interleaved rows: all 0 — a value is visible whole at its page, so its page does not matter)
+  const interleaved = ctx.layout.kind === "interleaved";
   const domainDelta = new Int8Array(geom.domains);
-  for (let dm = 0; dm < geom.domains; dm++) {
-    let delta = dm;
-    for (const pp of geom.portPositions) if (dm >= pp) delta = Math.min(delta, dm - pp);
-    domainDelta[dm] = delta;
+  if (!interleaved) {
+    for (let dm = 0; dm < geom.domains; dm++) {
+      let delta = dm;
+      for (const pp of geom.portPositions) if (dm >= pp) delta = Math.min(delta, dm - pp);
+      domainDelta[dm] = delta;
+    }
   }
   for (let i = 0; i < p.nSteps; i++) {
     const o = p.op[i]!;
@@ -174,14 +188,38 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
         // represented by its add; the sub is derived when pricing
         op = { kind: "add", dst: apValue(p, p.dst[i]!), src: apValue(p, p.a[i]!) };
       } else op = toMacroOp(p, i, ctx.layout)!;
-      const plan = ctx.cache.plan(op);
-      c = ctx.classes.push({ plan, events: plan.staticEvents(ctx.arch.timing, rows) }) - 1;
+      const needs = stepNeeds(p, i, ctx.layout);
+      const plan = planAt(ctx, op, needs, p.unit);
+      const cl: StructuralClass = { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
+      if (ctx.layout.kind === "serial") {
+        cl.endByRank = needs.groups.map((g) => plan.endOffsets[g]!);
+        if (o === OP_MAC) {
+          cl.sub = subOfClass(ctx, plan, rows);
+          cl.endByRank = needs.groups.map((g) => cl.sub!.plan.endOffsets[g]!);
+          cl.macReturn = zeroEvents();
+          for (let g = 0; g < geom.groups; g++) addShift(cl.macReturn, plan.endOffsets[g]!, rows, geom, ctx.arch.timing);
+        }
+      }
+      c = ctx.classes.push(cl) - 1;
       ctx.classIndex.set(key, c);
     }
     cls[i] = c;
   }
   ctx.stepClasses.set(p, cls);
+  const endByRank = ctx.layout.kind === "serial" ? (i: number) => ctx.classes[cls![i]!]!.endByRank ?? null : null;
+  ctx.schedules.set(p, walkSchedule(p, ctx.layout, ctx.arch.timing, rows, endByRank));
   return cls;
+}
+
+/**
+ * A step's expansion from where the page schedule puts its groups, not returning home:
+ * interleaved rows at the step's pages (the plan must then shift nothing), serial rows from home.
+ */
+function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds>, unit: string): MacroPlan {
+  if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false });
+  const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false });
+  if (plan.micro.some((m) => m.op === "shift")) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
+  return plan;
 }
 
 /** Runs one unit program on `batch` images; reads input tensors from env, writes the output tensor. */
@@ -308,7 +346,8 @@ function simulateFast(
   const out = new Int32Array(batch * OC * P);
   // Registers: one buffer per TMP slot and per IN position (values never share one while live).
   const regs: (Int32Array | undefined)[] = [];
-  // Raw bit patterns of the TMP slots (what "any" destinations overwrite), events mode only.
+  // Raw bit patterns of the TMP lanes (what "any" destinations overwrite), events mode only: a
+  // value's bits are bits laneBit.. of its lane's word (serial and SRAM rows: lane = slot, bit 0).
   const pats: (Int32Array | undefined)[] = [];
   const pool = (ctx.buffers ??= new Map()).get(N) ?? [];
   const taken: Int32Array[] = [];
@@ -336,26 +375,27 @@ function simulateFast(
   const oldBuf = new Int32Array(N);
   const oldOf = (id: number): Int32Array => {
     const res = oldBuf;
-    const pat = pats[p.reg[id]!];
+    const pat = pats[p.lane[id]!];
     if (!pat) return res.fill(0);
-    const sh = 32 - p.width[id]!;
-    if (p.signed[id]) for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >> sh;
-    else for (let r = 0; r < N; r++) res[r] = (pat[r]! << sh) >>> sh;
+    const sh = 32 - p.width[id]!, lb = p.laneBit[id]!;
+    if (p.signed[id]) for (let r = 0; r < N; r++) res[r] = ((pat[r]! >>> lb) << sh) >> sh;
+    else for (let r = 0; r < N; r++) res[r] = ((pat[r]! >>> lb) << sh) >>> sh;
     return res;
   };
   const setResult = (id: number, data: Int32Array): void => {
     const dst = reg(id);
     if (data !== dst) dst.set(data);
     if (!withEvents || p.region[id] !== REGION_TMP) return;
-    const r = p.reg[id]!;
+    const r = p.lane[id]!;
     let pat = pats[r];
     if (!pat) {
       pat = zeroed();
       pats[r] = pat;
     }
-    const w = p.width[id]!;
+    const w = p.width[id]!, lb = p.laneBit[id]!;
     const m = w >= 32 ? -1 : (2 ** w - 1) | 0;
-    for (let k = 0; k < N; k++) pat[k] = (pat[k]! & ~m) | (data[k]! & m);
+    const ml = m << lb;
+    for (let k = 0; k < N; k++) pat[k] = (pat[k]! & ~ml) | ((data[k]! & m) << lb);
   };
   const evalCounted = (plan: MacroPlan, vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array }): Int32Array => {
     const r = evalMacro(plan, ctx.geom, vals);
@@ -385,8 +425,8 @@ function simulateFast(
       return;
     }
     let pat: Int32Array | undefined;
-    if (p.region[d] === REGION_TMP) pat = pats[p.reg[d]!] ??= zeroed();
-    const k = inPlaceKernel(info, reg(d), reg(a), pat, N, realRows, idle);
+    if (p.region[d] === REGION_TMP) pat = pats[p.lane[d]!] ??= zeroed();
+    const k = inPlaceKernel(info, reg(d), reg(a), pat, p.laneBit[d]!, N, realRows, idle);
     total.writeCells += k[0]!;
     addScratchCells(total, ctx.geom, info.chainCell, k[1]!);
     addScratchCells(total, ctx.geom, info.signCell, k[2]!);
@@ -451,10 +491,10 @@ function simulateFast(
           // written cells, and the slot's new raw pattern.
           const dv = reg(d);
           // only TMP slots hold stale bits; other regions start from zeros and keep no pattern
-          const pat = p.region[d] === REGION_TMP ? (pats[p.reg[d]!] ??= zeroed()) : undefined;
+          const pat = p.region[d] === REGION_TMP ? (pats[p.lane[d]!] ??= zeroed()) : undefined;
           const det = c.plan.detail;
           const k = addOutKernel(
-            o === OP_ADDOUT, reg(a), reg(b), pat, dv, N, realRows, idle,
+            o === OP_ADDOUT, reg(a), reg(b), pat, p.laneBit[d]!, dv, N, realRows, idle,
             p.width[d]!, p.signed[d] === 1, p.width[a]!, p.signed[a] === 1, p.width[b]!, p.signed[b] === 1,
             det.signA >= 0, det.signB >= 0,
           );
@@ -484,8 +524,11 @@ function simulateFast(
         // the weight's 2 bits join every search key of both the add and the subtract
         priceStatic(c.events, macCount[ci]!, 2);
         priceStatic((c.sub ??= subOfClass(ctx, c.plan, R)).events, macCount[ci]!, 2);
+        if (c.macReturn) priceStatic(c.macReturn, macCount[ci]!, 0);
       }
     }
+    // the page schedule's shifts (page switches; serial: the lazy returns home)
+    priceStatic(ctx.schedules.get(p)!.events, 1, 0);
   }
   env.set(outputName, out);
   for (const x of taken) pool.push(x);
@@ -498,7 +541,8 @@ function simulateFast(
 /** The subtract of a MAC class (same values as its add). */
 function subOfClass(ctx: SimContext, addPlan: MacroPlan, rows: number): { plan: MacroPlan; events: ApEvents } {
   const op = addPlan.op as Extract<MacroOp, { kind: "add" }>;
-  const plan = ctx.cache.plan({ kind: "sub", dst: op.dst, src: op.src });
+  const interleaved = ctx.layout.kind === "interleaved";
+  const plan = ctx.cache.plan({ kind: "sub", dst: op.dst, src: op.src }, interleaved ? { offsets: addPlan.startOffsets, returnHome: false } : { returnHome: false });
   return { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
 }
 
@@ -539,9 +583,10 @@ function inPlaceInfo(plan: MacroPlan, geom: ApGeometry): InPlaceInfo | null {
  * `realRows` on stand for `idle` rows each; `pat` (the slot's raw pattern, TMP slots) is updated.
  * Fills kernelCounts with [dst, chain, sign] cells. Tested against evalMacro and the bit level.
  */
-function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: Int32Array | undefined, N: number, realRows: number, idle: number): Float64Array {
+function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: Int32Array | undefined, lb: number, N: number, realRows: number, idle: number): Float64Array {
   const { wd, dSigned, shift: s, srcSigned, capture } = info;
   const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
+  const laneMask = mask << lb;
   const vm = srcSigned ? -1 : info.srcWidth >= 32 ? -1 : (2 ** info.srcWidth - 1) | 0;
   const live = s < wd;
   const chainMask = live ? (2 ** (wd - s) - 1) | 0 : 0;
@@ -559,7 +604,7 @@ function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: I
       const full = du + sgn * su;
       const nu = full & mask;
       dv[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
-      if (pat) pat[r] = (pat[r]! & ~mask) | nu;
+      if (pat) pat[r] = (pat[r]! & ~laneMask) | (nu << lb);
       const f = du ^ nu;
       let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
       c = c & ~(c << 1);
@@ -612,10 +657,11 @@ const kernelCounts = new Float64Array(4);
  * Tested against evalMacro and the bit-level simulator.
  */
 function addOutKernel(
-  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, out: Int32Array, N: number, realRows: number, idle: number,
+  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, lb: number, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
 ): Float64Array {
   const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
+  const laneMask = mask << lb;
   const am = (aSigned ? -1 : (2 ** aw - 1) | 0) & mask, bm = (bSigned ? -1 : (2 ** bw - 1) | 0) & mask;
   const sh = 32 - wd;
   const sgn = isAdd ? 1 : -1;
@@ -632,8 +678,8 @@ function addOutKernel(
       out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
       let old = 0;
       if (pat) {
-        old = pat[r]!;
-        pat[r] = (old & ~mask) | nu;
+        old = pat[r]! >>> lb;
+        pat[r] = (pat[r]! & ~laneMask) | (nu << lb);
       }
       const f = old & mask;
       let c = ((au ^ bu ^ full) >>> 1) & mask;
@@ -758,9 +804,19 @@ function simulateBits(
     for (let k = 0; k < arraysTotal; k++) {
       arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n0 * 104729 } } : {}));
     }
+    // where the shift groups are (the page schedule, src/compiler/pages.ts)
+    const cur = new Int32Array(ctx.geom.groups);
+    const shiftTo = (g: number, to: number): void => {
+      const n = to - cur[g]!;
+      if (n === 0) return;
+      for (const arr of arrays) arr.run([{ op: "shift", group: g, n }]);
+      cur[g] = to;
+    };
     for (let i = 0; i < p.nSteps; i++) {
       const o = p.op[i]!;
       if (n0 === 0) moves.step(i);
+      const needs = stepNeeds(p, i, ctx.layout);
+      needs.groups.forEach((g, r) => shiftTo(g, needs.starts[r]!));
       switch (o) {
         case OP_LOAD: {
           const s = p.loads[p.imm[i]!]!;
@@ -795,12 +851,19 @@ function simulateBits(
         case OP_MAC:
           throw new RtapError("bit-level simulation of a program compiled with weight folding off is not supported (weights stored in rows need predicated LUTs); use --sim fast");
         default: {
-          // expanded afresh (not cached: a big network has millions of distinct ops)
-          const plan = expandMacro(toMacroOp(p, i, ctx.layout)!, ctx.geom);
+          // expanded afresh (not cached: a big network has millions of distinct ops), from where
+          // the groups are, not returning home
+          const op = toMacroOp(p, i, ctx.layout)!;
+          const plan = expandMacro(op, ctx.geom, { offsets: cur, returnHome: false });
+          if (ctx.layout.kind === "interleaved" && plan.micro.some((m) => m.op === "shift")) {
+            throw new Error(`internal: ${op.kind} in unit "${p.unit}" needs a shift inside its expansion on an interleaved row`);
+          }
           for (const arr of arrays) arr.run(plan.micro);
+          cur.set(plan.endOffsets);
         }
       }
     }
+    for (let g = 0; g < ctx.geom.groups; g++) shiftTo(g, 0);
     const sum = zeroEvents();
     let cyc = 0;
     for (const arr of arrays) {

@@ -7,13 +7,18 @@ import { archConfigDir, loadArch, parseArch, BUILTIN_ARCHS } from "../../src/ap/
 import { ApGeometry } from "../../src/ap/geometry.js";
 import { RtapError } from "../../src/errors.js";
 
-test("the shipped RTM-AP and SRAM-AP architectures load with their documented geometry", () => {
+test("the shipped RTM-AP (interleaved and serial) and SRAM-AP architectures load with their documented geometry", () => {
   const rtm = loadArch("rtm-ap");
   assert.equal(rtm.array.technology, "rtm");
   assert.deepEqual(
     { ...rtm.array, portPositions: [...rtm.array.portPositions] },
-    { technology: "rtm", rows: 512, tracks: 128, domains: 64, ports: 2, portPositions: [0, 32], tracksPerGroup: 32, flags: 4 },
+    { technology: "rtm", rows: 512, tracks: 128, domains: 64, ports: 2, portPositions: [0, 32], tracksPerGroup: 32, flags: 4, layout: "interleaved" },
   );
+  // rtm-ap-serial: the same machine with operand bits along the tracks
+  const serial = loadArch("rtm-ap-serial");
+  assert.deepEqual({ ...serial.array, portPositions: [...serial.array.portPositions] }, { ...rtm.array, portPositions: [0, 32], layout: "serial" });
+  assert.deepEqual(serial.timing, rtm.timing);
+  assert.throws(() => parseArch(readFileSync(join(archConfigDir(), "rtm-ap.yaml"), "utf8").replace("layout: interleaved", "layout: diagonal"), "bad.yaml"), (e: unknown) => e instanceof RtapError && /array\.layout: layout must be "interleaved" or "serial"/.test(e.message));
   assert.equal(rtm.timing.clockMHz, 400);
   assert.equal(rtm.timing.write, 2);
   const sram = loadArch("sram-ap");

@@ -71,7 +71,8 @@ describe("rtap compile", () => {
     assert.equal(j.add_cycles_compiled, sum("add_cycles_compiled"));
     assert.equal(j.steps, j.per_unit.reduce((s, u) => s + u.steps, 0));
     assert.equal(j.ratio_cycles, Math.round((j.add_cycles_naive / j.add_cycles_compiled) * 1000) / 1000);
-    assert.ok(j.add_cycles_compiled < j.add_cycles_naive && j.adds_compiled < j.adds_naive);
+    // (the interleaved row's page-streamed reduction shares no sums: as many additions, fewer cycles)
+    assert.ok(j.add_cycles_compiled < j.add_cycles_naive && j.adds_compiled <= j.adds_naive);
     assert.equal(typeof j.compile_seconds, "number");
     j.per_unit.forEach((u, i) => {
       const cu = net.units[i]!;
@@ -148,13 +149,15 @@ describe("rtap compile", () => {
     const dir = mkdtempSync(join(tmpdir(), "rtap-cli-compile-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "tiny.yaml");
-    writeFileSync(file, archYamlWith({ tracksPerRow: 16, tracksPerShiftGroup: 8, domainsPerTrack: 16, portPositions: [0, 8] }, "tiny"));
+    writeFileSync(file, archYamlWith({ tracksPerRow: 16, tracksPerShiftGroup: 8, domainsPerTrack: 16, portPositions: [0, 8], layout: "serial" }, "tiny"));
     assertUserError(await rtap(["compile", PLAIN, "--arch", file]), 'op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (0 values)");
     const few = join(dir, "few-scratch.yaml");
-    writeFileSync(few, archYamlWith({ tracksPerRow: 8, tracksPerShiftGroup: 2 }, "few-scratch"));
+    writeFileSync(few, archYamlWith({ tracksPerRow: 8, tracksPerShiftGroup: 2, layout: "serial" }, "few-scratch"));
     assertUserError(await rtap(["run", PLAIN, "--arch", few, "--random", "1"]), 'unit "/stem/stem.0/Conv_output_0"', "requantization needs up to 15 scratch cells");
     const one = join(dir, "one-group.yaml");
     writeFileSync(one, archYamlWith({ tracksPerShiftGroup: 128 }, "one-group"));
+    assertUserError(await rtap(["compile", PLAIN, "--arch", one]), "the interleaved layout needs at least 3 shift groups", "this row has 1");
+    writeFileSync(one, archYamlWith({ tracksPerShiftGroup: 128, layout: "serial" }, "one-group"));
     assertUserError(await rtap(["compile", PLAIN, "--arch", one]), "the RTM row has 1 shift group");
   });
 });

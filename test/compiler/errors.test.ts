@@ -62,7 +62,7 @@ describe("unsupported graph constructs", () => {
     const g = new QGraphBuilder(new Rng(5));
     const x = g.input("x", [1, 23, 23]);
     const q = g.build(g.pool("maxpool", "huge pool", x, [23, 23], [1, 1]));
-    assert.throws(() => compileNetwork(q), rtapError('op "huge pool"', "a 23x23 pooling window of 8-bit values does not fit the row's input region (496 values)"));
+    assert.throws(() => compileNetwork(q), rtapError('op "huge pool"', "a 23x23 pooling window of 8-bit values does not fit the row's input region (256 values)"));
   });
 
   test("a value wider than 31 bits names the unit", () => {
@@ -80,27 +80,32 @@ describe("architectures the compiler cannot use", () => {
   test("a row whose input region cannot hold the stem's 3x3 window of 8-bit codes names the conv", () => {
     // 16 tracks of 16 domains, ports at 0 and 8, 8 tracks per group: one IN group of 16 (track, port)
     // pairs x 1 level of 8-bit codes, all 16 taken by the threshold scratch cells
-    const arch = archWith({ tracks: 16, tracksPerGroup: 8, domains: 16, portPositions: [0, 8] });
+    const arch = archWith({ tracks: 16, tracksPerGroup: 8, domains: 16, portPositions: [0, 8], layout: "serial" });
     assert.throws(
       () => compileNetwork(fmnistQGraph(), { arch }),
       rtapError('op "/stem/stem.0/Conv_output_0"', "a 3x3 window of 8-bit inputs (9 values) does not fit the row's input region (0 values); use an architecture with more tracks per row"),
     );
   });
 
-  test("a row with one shift group is refused up front", () => {
-    assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracksPerGroup: 128 }) }), rtapError("architecture: the RTM row has 1 shift group"));
+  test("a row with too few shift groups is refused up front (serial: 2, interleaved: 3)", () => {
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracksPerGroup: 128, layout: "serial" }) }), rtapError("architecture: the RTM row has 1 shift group"));
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracksPerGroup: 64 }) }), rtapError("architecture: the interleaved layout needs at least 3 shift groups", "this row has 2"));
   });
 
   test("a TMP slot narrower than a value: the error names the unit", () => {
     // ports 8 domains apart: a TMP slot holds 8 bits; the stem's sums of 8-bit pixels need 9 and more
-    const arch = archWith({ tracks: 64, tracksPerGroup: 16, domains: 16, portPositions: [0, 8] });
+    const arch = archWith({ tracks: 64, tracksPerGroup: 16, domains: 16, portPositions: [0, 8], layout: "serial" });
     assert.throws(() => compileNetwork(fmnistQGraph(), { arch }), rtapError('unit "/stem/stem.0/Conv_output_0"', "a 9-bit value needs 9 bits; a row slot holds 8"));
+    // interleaved: a value lies on the tracks of one lane (16 here); the residual sums need more
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracks: 64, tracksPerGroup: 16 }) }), rtapError('unit "/layers/', "bits; a lane of the row holds 16"));
   });
 
   test("a row with fewer scratch cells than a 15-threshold requant needs fails at compile time, naming the unit", () => {
     // 2 tracks per group x 2 ports: 4 scratch cells at level 0 of the first IN group
-    const arch = archWith({ tracks: 8, tracksPerGroup: 2 });
+    const arch = archWith({ tracks: 8, tracksPerGroup: 2, layout: "serial" });
     assert.throws(() => compileNetwork(fmnistQGraph(), { arch }), rtapError('unit "/stem/stem.0/Conv_output_0"', "requantization needs up to 15 scratch cells", "this row offers 4"));
+    // interleaved, 3-track banks: the hot pages offer 9 scratch cells (the staging lane excluded)
+    assert.throws(() => compileNetwork(fmnistQGraph(), { arch: archWith({ tracks: 12, tracksPerGroup: 3 }) }), rtapError('unit "/stem/stem.0/Conv_output_0"', "requantization needs up to 15 scratch cells", "this row offers 9"));
     // without requantization the same row is fine: a conv-only network compiles and runs bit-exact
     const g = new QGraphBuilder(new Rng(7));
     const x = g.input("x", [1, 6, 6]);

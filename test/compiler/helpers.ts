@@ -280,12 +280,16 @@ export function archWith(array: Partial<ArraySpec>, chip: { tiles?: number; arra
  * The text of configs/arch/rtm-ap.yaml with some `array:` values replaced (e.g. tracksPerRow),
  * validated by parseArch so the file a test writes is one the loader accepts.
  */
-export function archYamlWith(array: Record<string, number | number[]>, name = "test-arch"): string {
-  const doc = parseYaml(readFileSync(`${archConfigDir()}/rtm-ap.yaml`, "utf8")) as { name: string; array: Record<string, { value: unknown }> };
+export function archYamlWith(array: Record<string, number | number[] | string>, name = "test-arch"): string {
+  const doc = parseYaml(readFileSync(`${archConfigDir()}/rtm-ap.yaml`, "utf8")) as { name: string; array: Record<string, { value: unknown } | string> };
   doc.name = name;
   for (const [k, v] of Object.entries(array)) {
+    if (k === "layout") {
+      doc.array.layout = v as string;
+      continue;
+    }
     assert.ok(doc.array[k], `rtm-ap.yaml has no array.${k}`);
-    doc.array[k]!.value = v;
+    (doc.array[k] as { value: unknown }).value = v;
   }
   const text = stringifyYaml(doc);
   parseArch(text, name);

@@ -1,8 +1,10 @@
 /**
- * The row layout and allocator (src/compiler/rowlayout.ts) on the default RTM-AP row (128 tracks x
- * 64 domains, ports at 0 and 32, 4 shift groups of 32 tracks) and the SRAM-AP row: capacities,
- * the packing of IN codes into levels (lockstep), the reserved scratch cells, TMP slots at the
- * ports, no overlaps, and the capacity errors.
+ * The row layouts and allocators on the RTM-AP row (128 tracks x 64 domains, ports at 0 and 32, 4
+ * shift groups of 32 tracks): the serial layout (src/compiler/rowlayout.ts, rtm-ap-serial: the
+ * packing of IN codes into levels (lockstep), TMP slots at the ports) and the interleaved one
+ * (src/compiler/pagelayout.ts, rtm-ap: codes across tracks on pages in load order, temporaries on
+ * the hot pages then the spill bank, the staging lane, accumulators on pages); the SRAM-AP row;
+ * capacities, reserved scratch cells, no overlaps, and the capacity errors.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,9 +12,10 @@ import { loadArch } from "../../src/ap/config.js";
 import { ApGeometry } from "../../src/ap/geometry.js";
 import { RtapError } from "../../src/errors.js";
 import { RowAllocator, rowLayout, type InSlot } from "../../src/compiler/rowlayout.js";
+import { PagedAllocator } from "../../src/compiler/pagelayout.js";
 import { archWith } from "./helpers.js";
 
-const rtmGeom = (): ApGeometry => new ApGeometry(loadArch("rtm-ap").array);
+const rtmGeom = (): ApGeometry => new ApGeometry(loadArch("rtm-ap-serial").array);
 
 /** Distance of a cell's domain above the port whose window holds it (RTM: ports at 0 and 32). */
 function portDelta(g: ApGeometry, cell: number): number {
@@ -22,7 +25,7 @@ function portDelta(g: ApGeometry, cell: number): number {
   return best;
 }
 
-describe("RTM row layout (rtm-ap)", () => {
+describe("RTM row layout, serial (rtm-ap-serial)", () => {
   test("regions: IN = groups 0-1, TMP = groups 2-3 (128 slots of 31 bits), 16 scratch cells at level 0 of group 0", () => {
     const g = rtmGeom();
     const L = rowLayout(g);
@@ -141,8 +144,106 @@ describe("RTM row layout (rtm-ap)", () => {
   });
 
   test("a row with one shift group is refused: inputs and temporaries must shift independently", () => {
-    const arch = archWith({ tracksPerGroup: 128 });
+    const arch = archWith({ tracksPerGroup: 128, layout: "serial" });
     assert.throws(() => rowLayout(new ApGeometry(arch.array)), (e: unknown) => e instanceof RtapError && /the RTM row has 1 shift group; the compiler needs at least 2/.test(e.message) && e.where === "architecture");
+  });
+});
+
+describe("RTM row layout, interleaved pages (rtm-ap)", () => {
+  const geom = (): ApGeometry => new ApGeometry(loadArch("rtm-ap").array);
+  /** Page (offset) and port of a track cell, and its track. */
+  const where = (g: ApGeometry, c: number): { bank: number; page: number; track: number } => ({ bank: g.groupOfCell(c), page: g.offsetsShowing(c)[0]!, track: Math.floor(c / g.domains) });
+
+  test("regions: IN = bank 0, HOT = banks 1-2 at home, SPILL = bank 3; 32 pages of 2 lanes of 32 tracks; 16 scratch cells on bank 1's home page", () => {
+    const g = geom();
+    const L = rowLayout(g);
+    assert.equal(L.kind, "interleaved");
+    assert.equal(L.cellStride, 64, "a value's bits are one track apart: 64 cells");
+    const pg = L.pages!;
+    assert.deepEqual([pg.banks, pg.pages, pg.lanesPerPage, pg.inBank, pg.spillBank], [4, 32, 2, 0, 3]);
+    assert.deepEqual(pg.hotBanks, [1, 2]);
+    assert.equal(L.scratchCells.length, 16);
+    for (const c of L.scratchCells) assert.deepEqual([where(g, c).bank, where(g, c).page], [1, 0]);
+    assert.equal(L.slotBits, 31);
+    assert.match(L.describe(), /IN = bank 0 .*HOT = banks 1, 2 at home \(112 columns\), SPILL = bank 3/);
+  });
+
+  test("inCapacity(w) = 32 pages x 2 lanes x floor(32/w) codes on the input bank", () => {
+    const L = rowLayout(geom());
+    for (let w = 1; w <= 31; w++) assert.equal(L.inCapacity(w), 32 * 2 * Math.floor(32 / w), `w=${w}`);
+    assert.equal(L.inCapacity(4), 512);
+    assert.equal(L.inCapacity(32), 0);
+  });
+
+  for (const w of [4, 8, 5, 1]) {
+    test(`IN packing of ${w}-bit codes: across tracks, one page each, pages in load order from home, no overlap`, () => {
+      const g = geom();
+      const L = rowLayout(g);
+      const a = new PagedAllocator(L, L.pages);
+      a.resetIn(w);
+      const used = new Set<number>();
+      let lastPage = 0;
+      for (let i = 0; i < L.inCapacity(w); i++) {
+        const s = a.allocIn();
+        const cells = Array.from({ length: w }, (_, k) => s.cell0 + k * L.cellStride);
+        const first = where(g, s.cell0);
+        assert.equal(first.bank, 0);
+        assert.equal(first.page, s.level, "the slot's level is its page");
+        assert.ok(first.page >= lastPage, `code ${i}: pages in load order`);
+        lastPage = first.page;
+        cells.forEach((c, k) => {
+          const at = where(g, c);
+          assert.deepEqual([at.bank, at.page, at.track], [0, first.page, first.track + k], `code ${i} bit ${k}: the next track, same page`);
+          assert.ok(!used.has(c), `code ${i} bit ${k}: cell used twice`);
+          used.add(c);
+        });
+      }
+      assert.equal(lastPage, 31);
+      assert.throws(() => a.allocIn(), (e: unknown) => e instanceof RtapError && /more than the \d+ \d+-bit codes/.test(e.message));
+    });
+  }
+
+  test("TMP values: hot pages first (never the staging lane or scratch), then the spill bank near its page; freed room is reused", () => {
+    const g = geom();
+    const L = rowLayout(g);
+    const a = new PagedAllocator(L, L.pages);
+    const scratch = new Set(L.scratchCells);
+    const hot: number[] = [];
+    // hot room: bank 1 lane 0 (16 free after scratch) + lane 1 (32) + bank 2 lane 0 (32); lane 1 of bank 2 is the staging lane
+    for (let i = 0; i < 10; i++) {
+      const t = a.allocTmp(8, "v");
+      assert.ok([1, 2].includes(t.bank) && t.page === 0, `value ${i} on a hot page`);
+      for (let k = 0; k < 8; k++) assert.ok(!scratch.has(t.cell0 + k * 64));
+      hot.push(t.slot);
+    }
+    assert.equal(a.hasHotRoom(8), false);
+    a.current[3] = 5;
+    const s = a.allocTmp(8, "spilled");
+    assert.deepEqual([s.bank, s.page], [3, 5], "the spill bank at the page it is at");
+    assert.equal(a.spills, 1);
+    const staged = a.allocHot(8, "staged")!;
+    assert.deepEqual([staged.bank, staged.page, staged.lane], [2, 0, L.pages!.laneIndex(2, 0, 1)], "the staging lane");
+    a.freeTmp(hot[3]!, 8);
+    assert.ok(a.hasHotRoom(8));
+    assert.equal(a.allocTmp(8, "again").bank !== 3, true);
+    assert.throws(() => a.allocTmp(32, "wide"), (e: unknown) => e instanceof RtapError && /needs 32 bits; a lane of the row holds 31/.test(e.message));
+  });
+
+  test("accumulators: on the spill bank, pages from home, lanes packed", () => {
+    const g = geom();
+    const L = rowLayout(g);
+    const a = new PagedAllocator(L, L.pages);
+    const pages: number[] = [];
+    for (let i = 0; i < 8; i++) pages.push(a.allocAcc(16, "acc").page);
+    assert.deepEqual(pages, [0, 0, 0, 0, 1, 1, 1, 1], "4 accumulators of 16 bits per page (2 lanes x 2)");
+    for (let i = 8; i < 32 * 4; i++) a.allocAcc(16, "acc");
+    assert.throws(() => a.allocAcc(16, "one more"), (e: unknown) => e instanceof RtapError && /every page of the accumulator bank is full/.test(e.message));
+    void g;
+  });
+
+  test("a row with fewer than 3 shift groups is refused: inputs, hot temporaries and pages need a bank each", () => {
+    const arch = archWith({ tracksPerGroup: 64 });
+    assert.throws(() => rowLayout(new ApGeometry(arch.array)), (e: unknown) => e instanceof RtapError && /interleaved layout needs at least 3 shift groups.*this row has 2/.test(e.message) && e.where === "architecture");
   });
 });
 

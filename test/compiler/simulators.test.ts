@@ -1,7 +1,8 @@
 /**
  * The word-level ("fast") and bit-level simulators agree on every value and every event count,
- * unit by unit: fmnist-resnet8 on rtm-ap, with the FC layer weight-stationary, on a quarter-width
- * row (several output blocks and input slices, accumulators, staging copies), on sram-ap, on a chip
+ * unit by unit: fmnist-resnet8 on rtm-ap (interleaved pages), with the FC layer weight-stationary,
+ * on rtm-ap-serial, on narrow serial and interleaved rows (several output blocks and input slices,
+ * accumulators, staging copies), on sram-ap, on a chip
  * too small for the stem (two passes over the arrays); three hand-made networks (8-bit stem,
  * negative and zero add multipliers, identity and conv shortcuts, padded max pools, an add unit, a
  * sum pool) with all-0 and all-255 images. Also: values-only runs give the same outputs, and
@@ -28,7 +29,9 @@ describe("fast and bit-level simulation agree on fmnist-resnet8", () => {
   const cases: [string, CompileOptions, number][] = [
     ["rtm-ap", {}, 2],
     ["rtm-ap, FC layer weight-stationary", { fcStationary: "always" }, 1],
-    ["32-track row (blocks x slices)", { arch: archWith({ tracks: 32, tracksPerGroup: 8 }) }, 1],
+    ["32-track serial row (blocks x slices)", { arch: archWith({ tracks: 32, tracksPerGroup: 8, layout: "serial" }) }, 1],
+    ["96-track interleaved row of 32-domain tracks (3 banks, 16 pages: blocks x slices, evictions)", { arch: archWith({ tracks: 96, tracksPerGroup: 32, domains: 32, portPositions: [0, 16] }) }, 1],
+    ["rtm-ap-serial", { arch: "rtm-ap-serial" }, 1],
     ["sram-ap", { arch: "sram-ap" }, 1],
     ["a chip of 2 x 256 rows (the 28x28 layers in two passes)", { arch: archWith({ rows: 256 }, { tiles: 1, arraysPerTile: 2 }) }, 1],
   ];
@@ -36,7 +39,7 @@ describe("fast and bit-level simulation agree on fmnist-resnet8", () => {
     test(`${what}: ${n} images`, (t) => {
       const net = compileNetwork(q, { ...opts, verify: true });
       if (opts.fcStationary) assert.ok(net.units[8]!.stationary, "the FC layer is weight-stationary");
-      if (what.startsWith("32")) assert.ok(net.units.some((u) => u.stats.blocks > 1) && net.units.some((u) => u.stats.slices > u.stats.matrices.length));
+      if (what.startsWith("32") || what.startsWith("96")) assert.ok(net.units.some((u) => u.stats.blocks > 1) && net.units.some((u) => u.stats.slices > u.stats.matrices.length));
       if (what.startsWith("a chip")) assert.deepEqual(net.units.slice(0, 3).map((u) => u.mapping.passes), [2, 2, 2]);
       const { images } = fmnistImages(n);
       agree(net, images, n, what);

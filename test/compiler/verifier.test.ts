@@ -12,14 +12,54 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { compileNetwork, verifyProgram, type CompiledNetwork } from "../../src/compiler/pipeline.js";
 import {
-  OP_ADDOUT, OP_FREE, OP_LOAD, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, UnitProgram,
+  OP_ADDOUT, OP_FREE, OP_LOAD, OP_STORE, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, UnitProgram,
 } from "../../src/compiler/program.js";
 import type { RowLayout } from "../../src/compiler/rowlayout.js";
 import { loadQuantizedModel } from "../../src/model.js";
 import { archWith, fmnistQGraph, handMadeNet } from "./helpers.js";
 
+/**
+ * Interleaved rows: every value on one page of one bank (all its cells under the ports at one
+ * offset, on consecutive tracks of one port), IN codes on the input bank, TMP values on a hot
+ * bank's home page or the spill bank, none on scratch; every compute step's values on one page
+ * per bank (a bank cannot show two pages).
+ */
+function pageProblems(p: UnitProgram, layout: RowLayout): string[] {
+  const g = layout.geom, pg = layout.pages!;
+  const problems: string[] = [];
+  const scratch = new Set(layout.scratchCells);
+  const pageOf = (id: number): [number, number] => [g.groupOfCell(p.cell0[id]!), pg.pageOfCell(p.cell0[id]!)];
+  for (let id = 0; id < p.nValues && problems.length < 10; id++) {
+    const cells = p.cells(id);
+    const [bank, page] = pageOf(id);
+    const port = g.portPositions.indexOf((p.cell0[id]! % g.domains) - page);
+    cells.forEach((c, i) => {
+      if (scratch.has(c)) problems.push(`${p.name(id)} on scratch cell ${g.describeCell(c)}`);
+      if (g.groupOfCell(c) !== bank || !g.offsetsShowing(c).includes(page)) problems.push(`${p.name(id)} bit ${i} not on page ${page} of bank ${bank}`);
+      if (c % g.domains !== g.portPositions[port]! + page) problems.push(`${p.name(id)} bit ${i} under another port`);
+    });
+    if (p.region[id] === REGION_TMP) {
+      if (bank === pg.inBank) problems.push(`TMP ${p.name(id)} on the input bank`);
+      if (pg.hotBanks.includes(bank) && page !== 0) problems.push(`TMP ${p.name(id)} on page ${page} of hot bank ${bank}`);
+    } else if (bank !== pg.inBank) problems.push(`IN ${p.name(id)} on bank ${bank}`);
+  }
+  for (let i = 0; i < p.nSteps && problems.length < 10; i++) {
+    const o = p.op[i]!;
+    if (o === OP_FREE || o === OP_LOAD) continue;
+    const seen = new Map<number, number>();
+    for (const id of [p.dst[i]!, p.a[i]!, p.b[i]!]) {
+      if (id < 0 || (o === OP_STORE && id === p.b[i])) continue;
+      const [bank, page] = pageOf(id);
+      if (seen.has(bank) && seen.get(bank) !== page) problems.push(`step ${i}: bank ${bank} needed at pages ${seen.get(bank)} and ${page}`);
+      seen.set(bank, page);
+    }
+  }
+  return problems;
+}
+
 /** Layout invariants of one program (RTM rows: groups, windows, levels; SRAM: scratch only). */
 function allocationProblems(p: UnitProgram, layout: RowLayout): string[] {
+  if (layout.kind === "interleaved") return pageProblems(p, layout);
   const g = layout.geom;
   const problems: string[] = [];
   const scratch = new Set(layout.scratchCells);
@@ -76,8 +116,10 @@ describe("every unit of real networks verifies clean", () => {
 
   test("fmnist-resnet8 on sram-ap, and on a quarter-width RTM row (32 tracks: several blocks and slices)", (t) => {
     checkNetwork(compileNetwork(fmnistQGraph(), { arch: "sram-ap", verify: true }), "sram-ap");
-    const narrow = compileNetwork(fmnistQGraph(), { arch: archWith({ tracks: 32, tracksPerGroup: 8 }), verify: true });
-    checkNetwork(narrow, "32 tracks");
+    const narrow = compileNetwork(fmnistQGraph(), { arch: archWith({ tracks: 32, tracksPerGroup: 8, layout: "serial" }), verify: true });
+    checkNetwork(narrow, "32 tracks, serial");
+    checkNetwork(compileNetwork(fmnistQGraph(), { arch: archWith({ tracks: 96, tracksPerGroup: 32, domains: 32, portPositions: [0, 16] }), verify: true }), "96 tracks x 32 domains, interleaved");
+    checkNetwork(compileNetwork(fmnistQGraph(), { arch: "rtm-ap-serial", verify: true }), "rtm-ap-serial");
     const split = narrow.units.filter((u) => u.stats.blocks > 1 || u.stats.slices > u.stats.matrices.length);
     assert.ok(split.length >= 2, "the narrow row forces output blocks and input-channel slices");
     t.diagnostic(`32-track row, blocks x slices: ${narrow.units.map((u) => `${u.stats.blocks}x${u.stats.slices}`).join(" ")}`);

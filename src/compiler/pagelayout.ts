@@ -1,0 +1,375 @@
+/**
+ * The interleaved racetrack row (the default RTM layout): a value's bits lie on parallel tracks at
+ * one domain index, so a CAM column is a track's port cell and a LUT pass selects columns with its
+ * mask, never shifting. The domain index under the ports is a *page*: with its shift group at
+ * offset o, port k of every track of the group sees domain portPositions[k] + o. A shift only
+ * brings another page under the ports, and costs (tracks of the group) x (domains moved) x (rows).
+ *
+ * Regions (shift groups are "banks"; every bank is at one page at a time):
+ *  - IN (bank 0): the receptive-field codes a unit loads, packed across the tracks of each page in
+ *    load order, pages in order from home: a reduction that consumes its codes in that order sweeps
+ *    the bank once, one domain per page (RTM data-placement: place data in the order it is used).
+ *  - HOT (banks 1 .. B-2): temporaries on the home page only (these banks never leave home), plus
+ *    the threshold scratch cells of requantization. Hot temporaries never cost a shift.
+ *  - SPILL (bank B-1): accumulators that live across input slices, and temporaries that do not fit
+ *    the hot pages, on any page; the bank moves to a value's page when an op needs it.
+ * Inside a page a bank offers `ports` lanes of up to 32 tracks; a value occupies consecutive tracks
+ * of one lane (its cells are `domains` apart: cell0 + i x domains), so a lane's bits are one 32-bit
+ * word for the word-level simulator's record of stale bits.
+ */
+import { RtapError } from "../errors.js";
+import type { ApGeometry } from "../ap/geometry.js";
+
+/** Where an interleaved value sits. */
+export interface PagePlace {
+  bank: number;
+  /** Shift offset at which the value is under the ports. */
+  page: number;
+  /** Global lane index (bank, page, port, 32-track chunk): the stale-bit word of the fast simulator. */
+  lane: number;
+  /** First track of the value inside its lane. */
+  bit: number;
+  cell0: number;
+}
+
+/** The page geometry of an interleaved row. */
+export class PageGeometry {
+  readonly banks: number;
+  /** Legal offsets, home first then outwards (0, 1, ..., max, -1, ..., min). */
+  readonly pageOrder: readonly number[];
+  readonly pages: number;
+  /** Lanes per bank page (ports x 32-track chunks) and the tracks of each. */
+  readonly lanesPerPage: number;
+  readonly laneTracks: readonly number[];
+  readonly inBank = 0;
+  readonly hotBanks: readonly number[];
+  readonly spillBank: number;
+
+  constructor(readonly geom: ApGeometry) {
+    if (!geom.canShift) throw new Error("internal: PageGeometry needs a shifting RTM row");
+    this.banks = geom.groups;
+    if (this.banks < 3) {
+      throw new RtapError(
+        `the interleaved layout needs at least 3 shift groups (input codes, temporaries at home, accumulators on pages); this row has ${this.banks} (tracksPerRow / tracksPerShiftGroup)`,
+        "architecture",
+      );
+    }
+    const order: number[] = [];
+    for (let o = 0; o <= geom.maxOffset; o++) if (o >= geom.minOffset) order.push(o);
+    for (let o = -1; o >= geom.minOffset; o--) order.push(o);
+    this.pageOrder = order;
+    this.pages = order.length;
+    const chunks: number[] = [];
+    for (let t = 0; t < geom.tracksPerGroup; t += 32) chunks.push(Math.min(32, geom.tracksPerGroup - t));
+    this.laneTracks = chunks;
+    this.lanesPerPage = geom.ports * chunks.length;
+    this.hotBanks = Array.from({ length: this.banks - 2 }, (_, i) => i + 1);
+    this.spillBank = this.banks - 1;
+  }
+
+  /** Index of an offset in pageOrder. */
+  pageIndex(page: number): number {
+    return page >= 0 ? page : this.geom.maxOffset - page;
+  }
+
+  /** Global lane index of (bank, page, lane in page). */
+  laneIndex(bank: number, page: number, laneInPage: number): number {
+    return (bank * this.pages + this.pageIndex(page)) * this.lanesPerPage + laneInPage;
+  }
+
+  get laneCount(): number {
+    return this.banks * this.pages * this.lanesPerPage;
+  }
+
+  /** Cell of track `bit` of lane `laneInPage` of (bank, page). */
+  cellOf(bank: number, page: number, laneInPage: number, bit: number): number {
+    const g = this.geom;
+    const chunks = this.laneTracks.length;
+    const port = Math.floor(laneInPage / chunks);
+    const chunk = laneInPage % chunks;
+    const track = bank * g.tracksPerGroup + chunk * 32 + bit;
+    return g.cellOf(track, g.portPositions[port]! + page);
+  }
+
+  /** The page (offset) at which a track cell is under a port. */
+  pageOfCell(cell: number): number {
+    const offs = this.geom.offsetsShowing(cell);
+    return offs[0]!;
+  }
+
+  /** Largest value width a lane holds. */
+  get laneBits(): number {
+    return Math.min(31, Math.min(...this.laneTracks));
+  }
+}
+
+/**
+ * Scratch cells reserved for requantization: `count` tracks of the hot pages (the first hot bank's
+ * lanes in order, then the next hot bank's), never the staging lane. Fewer when the hot pages
+ * are smaller.
+ */
+export function pageScratchCells(pg: PageGeometry, count: number): number[] {
+  const out: number[] = [];
+  const lastBank = pg.hotBanks[pg.hotBanks.length - 1]!;
+  for (const bank of pg.hotBanks) {
+    for (let l = 0; l < pg.lanesPerPage && out.length < count; l++) {
+      if (bank === lastBank && l === pg.lanesPerPage - 1) continue; // the staging lane
+      const tracks = pg.laneTracks[l % pg.laneTracks.length]!;
+      for (let t = 0; t < tracks && out.length < count; t++) out.push(pg.cellOf(bank, 0, l, t));
+    }
+  }
+  return out;
+}
+
+/** Occupancy of one lane: a bit per track. */
+function firstFit(mask: number, tracks: number, width: number): number {
+  for (let b = 0; b + width <= tracks; b++) {
+    const m = width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
+    if ((mask & m) === 0) return b;
+  }
+  return -1;
+}
+
+/**
+ * Hands out cells of an interleaved row. IN codes in load order; TMP values on the hot pages, else
+ * on the spill bank; accumulators on the spill bank. Keeps the page each bank will be at (the
+ * schedule rule of src/compiler/pages.ts: a bank moves when an op needs another of its pages) so
+ * that spills land near the bank's current page. Register indices (the word-level simulator's
+ * value buffers) are handed out apart from the cells: IN codes use their load index, TMP values
+ * 0, 1, ... from a free list (the layout's `tmpSlots` bounds them; IN registers start there).
+ */
+export class PagedAllocator {
+  readonly pg: PageGeometry;
+  private readonly laneMask: Int32Array;
+  private inNext = 0;
+  private inWidth = 0;
+  private readonly freeRegs: number[] = [];
+  private nextReg = 0;
+  private readonly placeOf = new Map<number, PagePlace & { width: number }>();
+  /** Page each bank is at, as the program runs to the point being lowered. */
+  readonly current: Int32Array;
+  tmpBits = 0;
+  peakTmpBits = 0;
+  peakTmpSlots = 0;
+  inBits = 0;
+  peakInBits = 0;
+  private live = 0;
+  /** TMP values placed on the spill bank because the hot pages were full. */
+  spills = 0;
+
+  constructor(readonly layout: { geom: ApGeometry; scratchCells: readonly number[] }, pg?: PageGeometry) {
+    this.pg = pg ?? new PageGeometry(layout.geom);
+    this.laneMask = new Int32Array(this.pg.laneCount);
+    this.current = new Int32Array(this.pg.banks);
+    for (const c of layout.scratchCells) {
+      const t = Math.floor(c / layout.geom.domains);
+      const bank = Math.floor(t / layout.geom.tracksPerGroup);
+      this.laneMask[this.laneOfCell(c)] |= 1 << ((t - bank * layout.geom.tracksPerGroup) % 32);
+    }
+  }
+
+  private laneOfCell(cell: number): number {
+    const g = this.layout.geom;
+    const t = Math.floor(cell / g.domains);
+    const d = cell % g.domains;
+    const bank = Math.floor(t / g.tracksPerGroup);
+    const page = this.pg.pageOfCell(cell);
+    const port = g.portPositions.indexOf(d - page);
+    const chunk = Math.floor((t - bank * g.tracksPerGroup) / 32);
+    return this.pg.laneIndex(bank, page, port * this.pg.laneTracks.length + chunk);
+  }
+
+  get tmpSlotsInUse(): number {
+    return this.live;
+  }
+
+  // ---------------------------------------------------------------- IN
+
+  /** Codes of `width` bits the IN bank holds. */
+  inCapacity(width: number): number {
+    return inCapacityOf(this.pg, width);
+  }
+
+  resetIn(width: number): void {
+    this.inNext = 0;
+    this.inWidth = width;
+    this.inBits = 0;
+  }
+
+  allocIn(): { group: number; level: number; cell0: number; index: number } {
+    const w = this.inWidth;
+    if (w < 1) throw new Error("resetIn not called");
+    const cap = this.inCapacity(w);
+    if (this.inNext >= cap) throw new RtapError(`the receptive field needs more than the ${cap} ${w}-bit codes a row's input bank holds`, "row allocation");
+    const index = this.inNext++;
+    this.inBits += w;
+    this.peakInBits = Math.max(this.peakInBits, this.inBits);
+    const perLane = this.pg.laneTracks.map((t) => Math.floor(t / w));
+    const perPage = perLane.reduce((a, b) => a + b, 0) * this.pg.geom.ports;
+    const page = this.pg.pageOrder[Math.floor(index / perPage)]!;
+    let k = index % perPage;
+    // lanes in order: port-major over 32-track chunks
+    let lane = 0;
+    const chunks = this.pg.laneTracks.length;
+    while (k >= perLane[lane % chunks]!) {
+      k -= perLane[lane % chunks]!;
+      lane++;
+    }
+    return { group: this.pg.inBank, level: page, cell0: this.pg.cellOf(this.pg.inBank, page, lane, k * w), index };
+  }
+
+  freeIn(width: number): void {
+    this.inBits -= width;
+  }
+
+  // ---------------------------------------------------------------- TMP
+
+  /**
+   * The staging lane: the last lane of the last hot bank's home page, kept free of ordinary
+   * temporaries so that an operand on a busy page of its bank can always be copied to a hot page.
+   */
+  private get reserveLane(): number {
+    return this.pg.laneIndex(this.pg.hotBanks[this.pg.hotBanks.length - 1]!, 0, this.pg.lanesPerPage - 1);
+  }
+
+  private take(bank: number, page: number, width: number, useReserve = false): (PagePlace & { width: number }) | null {
+    for (let l = 0; l < this.pg.lanesPerPage; l++) {
+      const lane = this.pg.laneIndex(bank, page, l);
+      if (lane === this.reserveLane && !useReserve) continue;
+      const tracks = this.pg.laneTracks[l % this.pg.laneTracks.length]!;
+      const b = firstFit(this.laneMask[lane]!, tracks, width);
+      if (b < 0) continue;
+      this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
+      return { bank, page, lane, bit: b, cell0: this.pg.cellOf(bank, page, l, b), width };
+    }
+    return null;
+  }
+
+  private register(p: PagePlace & { width: number }): { slot: number } & PagePlace {
+    const reg = this.freeRegs.length ? this.freeRegs.pop()! : this.nextReg++;
+    this.placeOf.set(reg, p);
+    this.live++;
+    this.peakTmpSlots = Math.max(this.peakTmpSlots, this.live);
+    this.tmpBits += p.width;
+    this.peakTmpBits = Math.max(this.peakTmpBits, this.tmpBits);
+    return { slot: reg, ...p };
+  }
+
+  private checkWidth(width: number, what: string): void {
+    if (width > this.pg.laneBits) throw new RtapError(`${what} needs ${width} bits; a lane of the row holds ${this.pg.laneBits}`, "row allocation");
+  }
+
+  /**
+   * A temporary of `width` bits that an op can use beside operands at `pins` (bank -> page): on a
+   * hot page if one has room, else on the spill bank (at its pinned page, else the page it is at,
+   * else the nearest page with room).
+   */
+  allocTmp(width: number, what: string, pins?: ReadonlyMap<number, number>): { slot: number } & PagePlace {
+    this.checkWidth(width, what);
+    for (const bank of this.pg.hotBanks) {
+      const p = this.take(bank, 0, width);
+      if (p) return this.register(p);
+    }
+    this.spills++;
+    return this.allocSpill(width, what, pins);
+  }
+
+  /** Whether a hot page (staging lane excluded) has room for `width` consecutive tracks. */
+  hasHotRoom(width: number): boolean {
+    for (const bank of this.pg.hotBanks) {
+      for (let l = 0; l < this.pg.lanesPerPage; l++) {
+        const lane = this.pg.laneIndex(bank, 0, l);
+        if (lane === this.reserveLane) continue;
+        if (firstFit(this.laneMask[lane]!, this.pg.laneTracks[l % this.pg.laneTracks.length]!, width) >= 0) return true;
+      }
+    }
+    return false;
+  }
+
+  /** A temporary on the spill bank (an evicted hot value), near the bank's page. */
+  allocSpilled(width: number, what: string): { slot: number } & PagePlace {
+    this.checkWidth(width, what);
+    this.spills++;
+    return this.allocSpill(width, what);
+  }
+
+  /** A temporary on a hot page, the staging lane included (for a copy that lives for one op), or null. */
+  allocHot(width: number, what: string): ({ slot: number } & PagePlace) | null {
+    this.checkWidth(width, what);
+    for (const useReserve of [false, true]) {
+      for (const bank of this.pg.hotBanks) {
+        const p = this.take(bank, 0, width, useReserve);
+        if (p) return this.register(p);
+      }
+    }
+    return null;
+  }
+
+  /** An accumulator (lives across slices): on the spill bank, first page with room from home. */
+  allocAcc(width: number, what: string, pins?: ReadonlyMap<number, number>): { slot: number } & PagePlace {
+    this.checkWidth(width, what);
+    const bank = this.pg.spillBank;
+    const pinned = pins?.get(bank);
+    if (pinned !== undefined) {
+      const p = this.take(bank, pinned, width);
+      if (p) return this.register(p);
+      throw new RtapError(`out of row storage: page ${pinned} of the accumulator bank is full (${what})`, "row allocation");
+    }
+    for (const page of this.pg.pageOrder) {
+      const p = this.take(bank, page, width);
+      if (p) return this.register(p);
+    }
+    throw new RtapError(`out of row storage: every page of the accumulator bank is full (${what})`, "row allocation");
+  }
+
+  private allocSpill(width: number, what: string, pins?: ReadonlyMap<number, number>): { slot: number } & PagePlace {
+    const bank = this.pg.spillBank;
+    const pinned = pins?.get(bank);
+    if (pinned !== undefined) {
+      // beside an operand on that page; if it is full, elsewhere (the lowering then stages the operand)
+      const p = this.take(bank, pinned, width);
+      if (p) return this.register(p);
+    }
+    const cur = pinned ?? this.current[bank]!;
+    const byDistance = [...this.pg.pageOrder].sort((a, b) => Math.abs(a - cur) - Math.abs(b - cur) || a - b);
+    for (const page of byDistance) {
+      const p = this.take(bank, page, width);
+      if (p) return this.register(p);
+    }
+    throw new RtapError(`out of row storage: the hot pages and every page of the spill bank are full (${what})`, "row allocation");
+  }
+
+  /** Frees the TMP value with register `slot` (as returned by allocTmp/allocAcc). */
+  freeTmp(slot: number, width: number): void {
+    const reg = slot;
+    const p = this.placeOf.get(reg);
+    if (!p) throw new Error(`internal: register ${slot} is not allocated`);
+    this.placeOf.delete(reg);
+    this.laneMask[p.lane] &= ~(width >= 32 ? -1 : ((2 ** width - 1) << p.bit) | 0);
+    this.freeRegs.push(reg);
+    this.live--;
+    this.tmpBits -= width;
+  }
+
+  /** Shift group (bank) of a cell. */
+  groupOf(cell: number): number {
+    return this.layout.geom.groupOfCell(cell);
+  }
+
+  /** Page of a track cell. */
+  pageOf(cell: number): number {
+    return this.pg.pageOfCell(cell);
+  }
+
+  /** Whether a cell lies on a hot page (a hot bank at home). */
+  isHot(cell: number): boolean {
+    return this.pg.hotBanks.includes(this.groupOf(cell)) && this.pageOf(cell) === 0;
+  }
+}
+
+/** Codes of `width` bits the IN bank of an interleaved row holds. */
+export function inCapacityOf(pg: PageGeometry, width: number): number {
+  if (width > pg.laneBits) return 0;
+  const perPage = pg.laneTracks.reduce((a, t) => a + Math.floor(t / width), 0) * pg.geom.ports;
+  return perPage * pg.pages;
+}

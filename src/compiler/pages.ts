@@ -1,0 +1,133 @@
+/**
+ * The page schedule: when the shift groups of a row move, and what that costs. One rule, used by
+ * the allocator while it lowers (src/compiler/lower.ts), by both simulators and by `--emit pages`:
+ *
+ *   before a step, every shift group that holds a cell the step uses moves to the offset the step
+ *   needs (no other group moves); after the step it is where the step left it; at the end of a
+ *   unit every group returns home.
+ *
+ *  - Interleaved rows (pages): the offset a step needs in a group is the page of its values there
+ *    (all bits of a value lie at one page). Macro-ops then run with no shift inside; loads and
+ *    stores need their value's page too (the row buffer reads and writes the bits under the ports).
+ *  - Serial rows (bits along tracks): a step needs its groups at home, sweeps them one domain per
+ *    bit step, and leaves them where its sweep ended; the return trip is paid only when the next
+ *    step that uses the group starts ("moves back only when the next op needs it"). Loads and
+ *    stores are priced by the movement model alone, as before.
+ * A shift of n domains costs (rows) x (tracks of the group) x |n| track-domain moves
+ * (ApEvents.shiftTrackDomains), |n| shift steps and |n| x shiftPerDomain cycles.
+ */
+import type { ApTiming } from "../ap/config.js";
+import { zeroEvents, type ApEvents } from "../ap/events.js";
+import type { ApGeometry } from "../ap/geometry.js";
+import { OP_FREE, OP_LOAD, OP_MAC, OP_STORE, OP_THRESHOLD, type UnitProgram } from "./program.js";
+import type { RowLayout } from "./rowlayout.js";
+
+/** Groups (ordered: dst, a, b, then threshold scratch) a step uses, and the offset it needs in each. */
+export interface StepNeeds {
+  groups: number[];
+  starts: number[];
+}
+
+const NONE: StepNeeds = { groups: [], starts: [] };
+
+/** Whether this layout schedules shifts at all. */
+export function schedulesShifts(layout: RowLayout): boolean {
+  return layout.kind !== "sram" && layout.geom.canShift;
+}
+
+/** The groups step i uses and the offsets it needs there (empty for free steps, and on SRAM). */
+export function stepNeeds(p: UnitProgram, i: number, layout: RowLayout): StepNeeds {
+  const o = p.op[i]!;
+  if (o === OP_FREE || !schedulesShifts(layout)) return NONE;
+  const interleaved = layout.kind === "interleaved";
+  if ((o === OP_LOAD || o === OP_STORE) && !interleaved) return NONE;
+  const geom = layout.geom;
+  const groups: number[] = [], starts: number[] = [];
+  const addCell = (c: number): void => {
+    const g = geom.groupOfCell(c);
+    if (g < 0 || groups.includes(g)) return;
+    groups.push(g);
+    starts.push(interleaved ? geom.offsetsShowing(c)[0]! : 0);
+  };
+  const addValue = (id: number): void => {
+    if (id >= 0) addCell(p.cell0[id]!);
+  };
+  if (o === OP_LOAD) addValue(p.dst[i]!);
+  else if (o === OP_STORE) addValue(p.a[i]!);
+  else {
+    addValue(p.dst[i]!);
+    addValue(p.a[i]!);
+    if (o !== OP_MAC) addValue(p.b[i]!);
+    if (o === OP_THRESHOLD) for (const c of layout.scratchCells) addCell(c);
+  }
+  return { groups, starts };
+}
+
+/** Adds the events of a shift of `n` domains of one group in an array of `rows` rows. */
+export function addShift(e: ApEvents, n: number, rows: number, geom: ApGeometry, timing: ApTiming): void {
+  if (n === 0) return;
+  const a = Math.abs(n);
+  e.shifts++;
+  e.shiftSteps += a;
+  e.shiftTrackDomains += rows * geom.tracksPerGroup * a;
+  e.cycles += a * timing.shiftPerDomain;
+}
+
+/** What the schedule did to one program (per array, per image). */
+export interface ShiftSchedule {
+  /** Shift events of the page switches (interleaved) or lazy returns (serial), unit end included. */
+  events: ApEvents;
+  /** Group moves (shift micro-ops) and domains moved, per group. */
+  movesPerGroup: Int32Array;
+  domainsPerGroup: Float64Array;
+}
+
+/**
+ * Walks a program with the schedule rule. `endOffsets(i, needs)` gives the offsets a compute step
+ * leaves its groups at (by position in needs.groups); null means where it started (interleaved).
+ * `onShift` sees every shift (step index, group, n) in order.
+ */
+export function walkSchedule(
+  p: UnitProgram, layout: RowLayout, timing: ApTiming, rows: number,
+  endOffsets: ((i: number, needs: StepNeeds) => readonly number[] | null) | null,
+  onShift?: (i: number, group: number, n: number) => void,
+): ShiftSchedule {
+  const geom = layout.geom;
+  const events = zeroEvents();
+  const movesPerGroup = new Int32Array(geom.groups);
+  const domainsPerGroup = new Float64Array(geom.groups);
+  const cur = new Int32Array(geom.groups);
+  const move = (i: number, g: number, n: number): void => {
+    if (n === 0) return;
+    addShift(events, n, rows, geom, timing);
+    movesPerGroup[g]!++;
+    domainsPerGroup[g]! += Math.abs(n);
+    onShift?.(i, g, n);
+  };
+  if (schedulesShifts(layout)) {
+    for (let i = 0; i < p.nSteps; i++) {
+      const needs = stepNeeds(p, i, layout);
+      if (!needs.groups.length) continue;
+      needs.groups.forEach((g, r) => {
+        move(i, g, needs.starts[r]! - cur[g]!);
+        cur[g] = needs.starts[r]!;
+      });
+      const o = p.op[i]!;
+      if (o === OP_LOAD || o === OP_STORE) continue;
+      const ends = endOffsets ? endOffsets(i, needs) : null;
+      if (ends) needs.groups.forEach((g, r) => (cur[g] = ends[r]!));
+    }
+    for (let g = 0; g < geom.groups; g++) {
+      move(p.nSteps, g, -cur[g]!);
+      cur[g] = 0;
+    }
+  }
+  return { events, movesPerGroup, domainsPerGroup };
+}
+
+/** Offsets (one per group) showing every needed group at its start offset, the others at 0. */
+export function offsetsFor(needs: StepNeeds, groups: number): Int32Array {
+  const o = new Int32Array(groups);
+  needs.groups.forEach((g, r) => (o[g] = needs.starts[r]!));
+  return o;
+}
