@@ -7,6 +7,7 @@
  *   cse             the expression DAG of the unit's first (block, slice), one line per addition
  *   bitwidth        value widths: histogram and examples with their exact ranges
  *   allocation      values with their cells (track.domain) and registers
+ *   pages           interleaved rows: what lies on which page, the page switches and shift distance
  *   layout          positions -> tiles/arrays/rows, row utilisation
  *   movement        bits loaded per row by distance (same array, tile bus, interconnect, global)
  *   lowering        the unit program (load / macro-ops / store / free)
@@ -21,9 +22,11 @@ import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
 import { loadEvents, type UnitMapping } from "./mapping.js";
 import type { CompiledNetwork, CompiledUnit } from "./pipeline.js";
 import { formatProgram, OP_FREE, OP_LOAD, OP_STORE, REGION_IN } from "./program.js";
-import { toMacroOp } from "./simulate.js";
+import { serialStart, toMacroOp } from "./simulate.js";
+import { offsetsFor, stepNeeds, walkSchedule } from "./pages.js";
+import { OP_NAMES, VK_ACC } from "./program.js";
 
-export const EMIT_STAGES = ["units", "weight-folding", "interchange", "cse", "bitwidth", "allocation", "layout", "movement", "lowering", "micro"] as const;
+export const EMIT_STAGES = ["units", "weight-folding", "interchange", "cse", "bitwidth", "allocation", "pages", "layout", "movement", "lowering", "micro"] as const;
 export type EmitStage = (typeof EMIT_STAGES)[number];
 
 export function isEmitStage(s: string): s is EmitStage {
@@ -67,6 +70,8 @@ function emitStationary(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage
       return [`  ops: ${cu.unit.ops.map((o) => `${o.kind}(${o.name})`).join(" -> ")}`];
     case "weight-folding":
       return [head, `  ternary weights are stored per row as two bits (P = +1, M = -1), not folded into instructions; ${cu.stats.matrices[0]?.nonZeros ?? 0} non-zero weights`];
+    case "pages":
+      return [head, `  ${net.layout.describe()}`, "  weights stay on the input bank's pages; each broadcast add brings the page of its weight bits under the ports (the inputs are read in page order)"];
     case "interchange":
     case "layout":
       return [head, `  row utilisation ${(cu.mapping.utilization * 100).toFixed(1)}% (outputs / rows of a slice's arrays)`];
@@ -132,6 +137,8 @@ function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max:
       }
       return lines;
     }
+    case "pages":
+      return pagesDump(net, cu, max);
     case "layout":
       return [layoutLine(cu.mapping)];
     case "movement":
@@ -146,7 +153,14 @@ function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max:
         if (o === OP_LOAD || o === OP_STORE || o === OP_FREE) continue;
         const op = toMacroOp(p, i, net.layout);
         if (!op) continue;
-        const plan = expandMacro(op, net.layout.geom);
+        // expanded where the page schedule puts the groups (src/compiler/pages.ts)
+        const needs = stepNeeds(p, i, net.layout);
+        const plan =
+          net.layout.kind === "interleaved"
+            ? expandMacro(op, net.layout.geom, { offsets: offsetsFor(needs, net.layout.geom.groups), returnHome: false })
+            : net.layout.kind === "serial"
+              ? expandMacro(op, net.layout.geom, { offsets: serialStart(expandMacro(op, net.layout.geom, { returnHome: false }), net.layout.geom), returnHome: false })
+              : expandMacro(op, net.layout.geom);
         lines.push(`  -- ${formatProgram(sliceProgram(p, i), 1).trim()} => ${plan.micro.length} micro-ops`);
         lines.push(...formatMicro(plan.micro.slice(0, max), net.layout.geom).split("\n").map((l) => `     ${l}`));
         shown++;
@@ -227,4 +241,42 @@ function cseDump(net: CompiledNetwork, cu: CompiledUnit, max: number): string[] 
     `  (whole unit: additions ${cu.stats.addsNaive} -> ${cu.stats.addsCompiled}, cycles ${cu.stats.cyclesNaive} -> ${cu.stats.cyclesCompiled})`,
   ];
   void net;
+}
+
+/** Interleaved rows: the pages each region uses, the schedule's page switches and shift distance. */
+function pagesDump(net: CompiledNetwork, cu: CompiledUnit, max: number): string[] {
+  const L = net.layout, p = cu.program, g = L.geom;
+  if (L.kind !== "interleaved") {
+    return [`  ${L.describe()}`, `  no pages: ${L.kind === "sram" ? "every SRAM bit is its own column" : "values lie along the tracks; each bit step of an op shifts its group (rtap run counts them)"}`];
+  }
+  const pg = L.pages!;
+  const pagesOf = new Map<number, Set<number>>();
+  let spilled = 0;
+  for (let id = 0; id < p.nValues; id++) {
+    const c = p.cell0[id]!;
+    const bank = g.groupOfCell(c), page = pg.pageOfCell(c);
+    let set = pagesOf.get(bank);
+    if (!set) pagesOf.set(bank, (set = new Set()));
+    set.add(page);
+    if (bank === pg.spillBank && p.kind[id] !== VK_ACC) spilled++;
+  }
+  const role = (b: number): string => (b === pg.inBank ? "IN" : b === pg.spillBank ? "SPILL" : "HOT");
+  const lines = [`  ${L.describe()}`];
+  for (const [bank, pages] of [...pagesOf.entries()].sort((a, b) => a[0] - b[0])) {
+    const sorted = [...pages].sort((a, b) => a - b);
+    lines.push(`  bank ${bank} (${role(bank)}): page${sorted.length > 1 ? "s" : ""} ${sorted.length > 8 ? `${sorted[0]}..${sorted[sorted.length - 1]} (${sorted.length} pages)` : sorted.join(", ")}`);
+  }
+  const switches: string[] = [];
+  const s = walkSchedule(p, L, net.arch.timing, net.arch.array.rows, null, (i, group, n) => {
+    if (switches.length < Math.min(max, 20)) switches.push(`    before step ${i}${i < p.nSteps ? ` (${OP_NAMES[p.op[i]!]})` : " (unit end)"}: bank ${group} ${n > 0 ? "+" : ""}${n} domain(s)`);
+  });
+  const arrays = cu.mapping.arrays * cu.mapping.passes;
+  lines.push(
+    `  page schedule: ${s.events.shifts} page switches moving ${s.events.shiftSteps} domains per array (per bank: ${Array.from(s.domainsPerGroup).join(", ")}); ` +
+      `${s.events.shiftTrackDomains} track-domain moves per array of ${net.arch.array.rows} rows, ${s.events.shiftTrackDomains * arrays} per inference over ${arrays} array(s)`,
+    `  temporaries spilled off the hot pages: ${cu.stats.spills}; values on the spill bank other than accumulators: ${spilled}; staging copies: ${cu.stats.stagingCopies}`,
+    `  first page switches:`,
+    ...switches,
+  );
+  return lines;
 }

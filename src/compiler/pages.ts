@@ -9,10 +9,11 @@
  *  - Interleaved rows (pages): the offset a step needs in a group is the page of its values there
  *    (all bits of a value lie at one page). Macro-ops then run with no shift inside; loads and
  *    stores need their value's page too (the row buffer reads and writes the bits under the ports).
- *  - Serial rows (bits along tracks): a step needs its groups at home, sweeps them one domain per
- *    bit step, and leaves them where its sweep ended; the return trip is paid only when the next
- *    step that uses the group starts ("moves back only when the next op needs it"). Loads and
- *    stores are priced by the movement model alone, as before.
+ *  - Serial rows (bits along tracks): a step needs each of its groups at the offset of its first
+ *    bit step, sweeps them one domain per bit step, and leaves them where its sweep ended; the way
+ *    back is paid only when the next step that uses the group starts, straight to where that
+ *    step begins ("moves back only when the next op needs it"). Loads and stores are priced by the
+ *    movement model alone, as before.
  * A shift of n domains costs (rows) x (tracks of the group) x |n| track-domain moves
  * (ApEvents.shiftTrackDomains), |n| shift steps and |n| x shiftPerDomain cycles.
  */
@@ -83,13 +84,15 @@ export interface ShiftSchedule {
 }
 
 /**
- * Walks a program with the schedule rule. `endOffsets(i, needs)` gives the offsets a compute step
- * leaves its groups at (by position in needs.groups); null means where it started (interleaved).
- * `onShift` sees every shift (step index, group, n) in order.
+ * Walks a program with the schedule rule. `serialOps(i)` gives, for a serial row's compute step,
+ * the offsets it starts and ends at in each group it uses (by position in its StepNeeds; its
+ * sweep in between belongs to the op's own events); without it the step needs its groups at
+ * needs.starts and leaves them there (interleaved rows). `onShift` sees every scheduled shift
+ * (step index, group, n) in order.
  */
 export function walkSchedule(
   p: UnitProgram, layout: RowLayout, timing: ApTiming, rows: number,
-  endOffsets: ((i: number, needs: StepNeeds) => readonly number[] | null) | null,
+  serialOps: ((i: number) => { starts: readonly number[]; ends: readonly number[] }) | null,
   onShift?: (i: number, group: number, n: number) => void,
 ): ShiftSchedule {
   const geom = layout.geom;
@@ -108,14 +111,14 @@ export function walkSchedule(
     for (let i = 0; i < p.nSteps; i++) {
       const needs = stepNeeds(p, i, layout);
       if (!needs.groups.length) continue;
-      needs.groups.forEach((g, r) => {
-        move(i, g, needs.starts[r]! - cur[g]!);
-        cur[g] = needs.starts[r]!;
-      });
       const o = p.op[i]!;
-      if (o === OP_LOAD || o === OP_STORE) continue;
-      const ends = endOffsets ? endOffsets(i, needs) : null;
-      if (ends) needs.groups.forEach((g, r) => (cur[g] = ends[r]!));
+      const op = serialOps && o !== OP_LOAD && o !== OP_STORE ? serialOps(i) : null;
+      const starts = op ? op.starts : needs.starts;
+      needs.groups.forEach((g, r) => {
+        move(i, g, starts[r]! - cur[g]!);
+        cur[g] = starts[r]!;
+      });
+      if (op) needs.groups.forEach((g, r) => (cur[g] = op.ends[r]!));
     }
     for (let g = 0; g < geom.groups; g++) {
       move(p.nSteps, g, -cur[g]!);

@@ -39,9 +39,10 @@ interface StructuralClass {
   events: ApEvents;
   /** MAC steps (weight folding off): the predicated subtract that goes with the add in `plan`. */
   sub?: { plan: MacroPlan; events: ApEvents };
-  /** Serial rows: where the op leaves each group it uses (by position in its StepNeeds). */
+  /** Serial rows: where the op needs (first bit step) and leaves each group it uses (by position in its StepNeeds). */
+  startByRank?: number[];
   endByRank?: number[];
-  /** Serial MAC steps: the return home between the add's sweep and the subtract's. */
+  /** Serial MAC steps: the move between the add's sweep and the subtract's. */
   macReturn?: ApEvents;
 }
 
@@ -192,12 +193,13 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
       const plan = planAt(ctx, op, needs, p.unit);
       const cl: StructuralClass = { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
       if (ctx.layout.kind === "serial") {
+        cl.startByRank = needs.groups.map((g) => plan.startOffsets[g]!);
         cl.endByRank = needs.groups.map((g) => plan.endOffsets[g]!);
         if (o === OP_MAC) {
           cl.sub = subOfClass(ctx, plan, rows);
           cl.endByRank = needs.groups.map((g) => cl.sub!.plan.endOffsets[g]!);
           cl.macReturn = zeroEvents();
-          for (let g = 0; g < geom.groups; g++) addShift(cl.macReturn, plan.endOffsets[g]!, rows, geom, ctx.arch.timing);
+          for (let g = 0; g < geom.groups; g++) addShift(cl.macReturn, cl.sub.plan.startOffsets[g]! - plan.endOffsets[g]!, rows, geom, ctx.arch.timing);
         }
       }
       c = ctx.classes.push(cl) - 1;
@@ -206,20 +208,46 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
     cls[i] = c;
   }
   ctx.stepClasses.set(p, cls);
-  const endByRank = ctx.layout.kind === "serial" ? (i: number) => ctx.classes[cls![i]!]!.endByRank ?? null : null;
-  ctx.schedules.set(p, walkSchedule(p, ctx.layout, ctx.arch.timing, rows, endByRank));
+  const serial = ctx.layout.kind === "serial" ? (i: number) => ({ starts: ctx.classes[cls![i]!]!.startByRank!, ends: ctx.classes[cls![i]!]!.endByRank! }) : null;
+  ctx.schedules.set(p, walkSchedule(p, ctx.layout, ctx.arch.timing, rows, serial));
   return cls;
 }
 
 /**
  * A step's expansion from where the page schedule puts its groups, not returning home:
- * interleaved rows at the step's pages (the plan must then shift nothing), serial rows from home.
+ * interleaved rows at the step's pages (the plan must then shift nothing), serial rows at the
+ * offsets of their first bit step (serialStart), SRAM rows anywhere.
  */
 function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds>, unit: string): MacroPlan {
+  if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStart(ctx.cache.plan(op, { returnHome: false }), ctx.geom), returnHome: false });
   if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false });
   const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false });
   if (plan.micro.some((m) => m.op === "shift")) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
   return plan;
+}
+
+/**
+ * Serial rows: per group, the offset at which the op first reads or writes one of its cells (its
+ * expansion from home, replayed); the schedule moves each group straight there from wherever the
+ * last op left it, and the op's expansion from these offsets starts with no move of its own.
+ */
+export function serialStart(fromHome: MacroPlan, geom: ApGeometry): Int32Array {
+  const at = Int32Array.from(fromHome.startOffsets);
+  const start = Int32Array.from(fromHome.startOffsets);
+  const fixed = new Uint8Array(at.length);
+  for (const m of fromHome.micro) {
+    if (m.op === "shift") at[m.group]! += m.n;
+    else if (m.op === "compare" || m.op === "write") {
+      for (const c of m.cols) {
+        const g = geom.columnGroup[c]!;
+        if (g >= 0 && !fixed[g]) {
+          fixed[g] = 1;
+          start[g] = at[g]!;
+        }
+      }
+    }
+  }
+  return start;
 }
 
 /** Runs one unit program on `batch` images; reads input tensors from env, writes the output tensor. */
@@ -542,7 +570,10 @@ function simulateFast(
 function subOfClass(ctx: SimContext, addPlan: MacroPlan, rows: number): { plan: MacroPlan; events: ApEvents } {
   const op = addPlan.op as Extract<MacroOp, { kind: "add" }>;
   const interleaved = ctx.layout.kind === "interleaved";
-  const plan = ctx.cache.plan({ kind: "sub", dst: op.dst, src: op.src }, interleaved ? { offsets: addPlan.startOffsets, returnHome: false } : { returnHome: false });
+  const sub = { kind: "sub" as const, dst: op.dst, src: op.src };
+  const plan = interleaved
+    ? ctx.cache.plan(sub, { offsets: addPlan.startOffsets, returnHome: false })
+    : ctx.cache.plan(sub, { offsets: serialStart(ctx.cache.plan(sub, { returnHome: false }), ctx.geom), returnHome: false });
   return { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
 }
 
@@ -816,7 +847,8 @@ function simulateBits(
       const o = p.op[i]!;
       if (n0 === 0) moves.step(i);
       const needs = stepNeeds(p, i, ctx.layout);
-      needs.groups.forEach((g, r) => shiftTo(g, needs.starts[r]!));
+      // (serial rows' compute steps move below, straight to their first bit step)
+      if (ctx.layout.kind !== "serial" || o === OP_LOAD || o === OP_STORE) needs.groups.forEach((g, r) => shiftTo(g, needs.starts[r]!));
       switch (o) {
         case OP_LOAD: {
           const s = p.loads[p.imm[i]!]!;
@@ -854,6 +886,11 @@ function simulateBits(
           // expanded afresh (not cached: a big network has millions of distinct ops), from where
           // the groups are, not returning home
           const op = toMacroOp(p, i, ctx.layout)!;
+          if (ctx.layout.kind === "serial") {
+            // straight to the first bit step's offsets (the schedule's move, src/compiler/pages.ts)
+            const start = serialStart(expandMacro(op, ctx.geom, { returnHome: false }), ctx.geom);
+            needs.groups.forEach((g) => shiftTo(g, start[g]!));
+          }
           const plan = expandMacro(op, ctx.geom, { offsets: cur, returnHome: false });
           if (ctx.layout.kind === "interleaved" && plan.micro.some((m) => m.op === "shift")) {
             throw new Error(`internal: ${op.kind} in unit "${p.unit}" needs a shift inside its expansion on an interleaved row`);

@@ -9,7 +9,8 @@
  * set inside the visible columns instead:
  *  - one output at a time; its non-zero terms are read in column order, the order the allocator
  *    lays the codes on the input bank's pages, so the bank sweeps its pages once per output, and
- *    every other output sweeps back (no return trip). (With the allocation pass off the codes are
+ *    every other output sweeps back (no return trip; the first sweeps down from where the loads
+ *    left the bank). (With the allocation pass off the codes are
  *    scattered over the pages and the same order makes the bank jump: that is the pass's cost.);
  *  - terms are summed by a "binary counter" tree: two leaves of one page are added, and equal
  *    levels are joined as soon as they exist. The tree is balanced (narrow-first: every addition
@@ -32,8 +33,8 @@ interface Item {
 
 /**
  * Per-output binary-counter trees over `matrix` (rows = outputs, cols = leaves); `page[j]` is leaf
- * j's page. Rows alternate the sweep direction (even rows ascending column order, odd rows
- * descending). Outputs as in ExprDag: the sign of the root, 0 for an all-zero row.
+ * j's page. Rows alternate the sweep direction: even rows descending column order (the loads
+ * leave the bank at the last page), odd rows ascending. Outputs as in ExprDag: the sign of the root, 0 for an all-zero row.
  */
 export function streamedTrees(matrix: TernaryMatrix, ranges: ColumnRanges, page: Int32Array): ExprDag {
   const { rows, cols, data } = matrix;
@@ -52,7 +53,7 @@ export function streamedTrees(matrix: TernaryMatrix, ranges: ColumnRanges, page:
     };
     let pending: { j: number; sign: number } | null = null;
     for (let k = 0; k < cols; k++) {
-      const j = r % 2 === 0 ? k : cols - 1 - k;
+      const j = r % 2 === 1 ? k : cols - 1 - k;
       const w = data[r * cols + j]!;
       if (w === 0) continue;
       if (pending === null) {

@@ -212,7 +212,9 @@ describe("corrupted programs are caught", () => {
     const wide = clone(p);
     wide.width[d] = w + 1;
     assert.ok(verifyProgram(wide, true, cells).some((m) => m.includes(`width ${w + 1}`)));
-    assert.deepEqual(verifyProgram(wide, false, cells), [], "a wider TMP value is fine when bit-width inference is off");
+    // (on the interleaved row values are packed across a lane's tracks, so the wider value may now
+    // overlap its neighbour; what matters here is that its width alone is no error)
+    assert.deepEqual(verifyProgram(wide, false, cells).filter((m) => m.includes("width")), [], "a wider TMP value is fine when bit-width inference is off");
   });
 
   test("cells outside the row", () => {

@@ -7,6 +7,7 @@
 import { Option, type Command } from "commander";
 import { compileNetwork, type CompiledNetwork } from "../../compiler/pipeline.js";
 import { EMIT_STAGES, emitStage, isEmitStage } from "../../compiler/emit.js";
+import { walkSchedule } from "../../compiler/pages.js";
 import { RtapError } from "../../errors.js";
 import { loadQuantizedModel } from "../../model.js";
 import { contextOf, type CliContext } from "../context.js";
@@ -87,6 +88,7 @@ export function summaryJson(net: CompiledNetwork, model: string): Record<string,
       slices: u.stats.slices,
       blocks: u.stats.blocks,
       staging_copies: u.stats.stagingCopies,
+      ...pageFigures(net, u),
       steps: u.program.nSteps,
       peak_tmp_slots: u.stats.peakTmpSlots,
       positions: u.mapping.positions,
@@ -105,10 +107,24 @@ export function summaryJson(net: CompiledNetwork, model: string): Record<string,
     add_cycles_naive: cyclesNaive,
     add_cycles_compiled: cyclesCompiled,
     ratio_cycles: cyclesCompiled ? Math.round((cyclesNaive / cyclesCompiled) * 1000) / 1000 : null,
+    layout: net.layout.kind,
+    shift_track_domains: net.layout.kind === "interleaved" ? units.reduce((t, u) => t + (((u as Record<string, unknown>).shift_track_domains as number | null) ?? 0), 0) : null,
     steps,
     compile_seconds: Math.round(net.seconds * 1000) / 1000,
     per_unit: units,
   };
+}
+
+/**
+ * Interleaved rows: the page schedule's group moves (page switches), domains moved and track-domain
+ * moves per inference (all arrays of the unit), and temporaries spilled off the hot pages. Other
+ * layouts: null (serial shifts happen inside the ops; `rtap run` counts them).
+ */
+function pageFigures(net: CompiledNetwork, u: CompiledNetwork["units"][number]): Record<string, number | null> {
+  if (net.layout.kind !== "interleaved" || u.stationary) return { page_switches: null, shift_domains: null, shift_track_domains: null, spills: null };
+  const s = walkSchedule(u.program, net.layout, net.arch.timing, net.arch.array.rows, null);
+  const arrays = u.mapping.arrays * u.mapping.passes;
+  return { page_switches: s.events.shifts * arrays, shift_domains: s.events.shiftSteps * arrays, shift_track_domains: s.events.shiftTrackDomains * arrays, spills: u.stats.spills };
 }
 
 function printHuman(ctx: CliContext, net: CompiledNetwork, model: string): void {
