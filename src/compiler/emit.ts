@@ -133,7 +133,9 @@ function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max:
       const lines = [`  ${net.layout.describe()}`, `  peak: ${p.peakTmpSlots} temporary slots (${p.peakTmpBits} bits), ${p.peakInBits} input bits; staging copies ${s.stagingCopies}`];
       for (let id = 0; id < Math.min(p.nValues, max); id++) {
         const c = p.cell0[id]!;
-        lines.push(`  ${p.name(id).padEnd(14)} ${p.region[id] === REGION_IN ? "IN " : "TMP"} ${g.describeCell(c)}..${g.describeCell(c + p.width[id]! - 1)} (group ${g.canShift ? g.groupOfCell(c) : 0}) reg ${p.reg[id]}`);
+        const last = c + (p.width[id]! - 1) * p.cellStride;
+        const page = net.layout.pages ? `, page ${net.layout.pages.pageOfCell(c)}` : "";
+        lines.push(`  ${p.name(id).padEnd(14)} ${p.region[id] === REGION_IN ? "IN " : "TMP"} ${g.describeCell(c)}..${g.describeCell(last)} (group ${g.canShift ? g.groupOfCell(c) : 0}${page}) reg ${p.reg[id]}`);
       }
       return lines;
     }

@@ -1,7 +1,7 @@
 /**
  * The word-level ("fast") and bit-level simulators agree on every value and every event count,
  * unit by unit: fmnist-resnet8 on rtm-ap (interleaved pages), with the FC layer weight-stationary,
- * on rtm-ap-serial, on narrow serial and interleaved rows (several output blocks and input slices,
+ * on narrow serial and interleaved rows (rtm-ap-serial itself: e2e-fmnist-serial.test.ts) (several output blocks and input slices,
  * accumulators, staging copies), on sram-ap, on a chip
  * too small for the stem (two passes over the arrays); three hand-made networks (8-bit stem,
  * negative and zero add multipliers, identity and conv shortcuts, padded max pools, an add unit, a
@@ -31,7 +31,6 @@ describe("fast and bit-level simulation agree on fmnist-resnet8", () => {
     ["rtm-ap, FC layer weight-stationary", { fcStationary: "always" }, 1],
     ["32-track serial row (blocks x slices)", { arch: archWith({ tracks: 32, tracksPerGroup: 8, layout: "serial" }) }, 1],
     ["96-track interleaved row of 32-domain tracks (3 banks, 16 pages: blocks x slices, evictions)", { arch: archWith({ tracks: 96, tracksPerGroup: 32, domains: 32, portPositions: [0, 16] }) }, 1],
-    ["rtm-ap-serial", { arch: "rtm-ap-serial" }, 1],
     ["sram-ap", { arch: "sram-ap" }, 1],
     ["a chip of 2 x 256 rows (the 28x28 layers in two passes)", { arch: archWith({ rows: 256 }, { tiles: 1, arraysPerTile: 2 }) }, 1],
   ];
