@@ -102,6 +102,8 @@ export interface CompareOptions {
    * (= everything in this thread).
    */
   workers?: number;
+  /** Architecture of the RTM-AP target: a config name (rtm-ap, rtm-ap-serial) or a YAML file (default rtm-ap). */
+  rtmArch?: string;
 }
 
 export interface CompareResult {
@@ -414,11 +416,13 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       }
   const byTarget = new Map<string, TargetResult>();
   const workload = workloadFromQGraph(q);
-  let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch } | undefined;
+  let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch; archSpec: string } | undefined;
   for (const id of targets) {
     if (id in AP_TARGETS) {
       const spec = AP_TARGETS[id]!;
-      const arch = loadArch(spec.arch);
+      const archSpec = id === "rtm-ap" && opts.rtmArch ? opts.rtmArch : spec.arch;
+      const arch = loadArch(archSpec);
+      if (id === "rtm-ap" && arch.array.technology !== "rtm") throw new RtapError(`--arch: the RTM-AP target needs an RTM architecture (technology: rtm); ${arch.name} is ${arch.array.technology}`, archSpec);
       const tech = loadApTechnology(spec.tech);
       let run: ApRun;
       const pending = offThread.get(id);
@@ -433,8 +437,8 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       }
       // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
       const precision = `W2/A${q.activationBits}`;
-      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? spec.arch, technologyPath(spec.tech)], run, tech, arch, precision, spec.scenarios ?? []));
-      if (id === "rtm-ap") rtm = { run, tech, arch };
+      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? archSpec, technologyPath(spec.tech)], run, tech, arch, precision, spec.scenarios ?? []));
+      if (id === "rtm-ap") rtm = { run, tech, arch, archSpec };
       else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
     }
   }
@@ -497,7 +501,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     full.run.net = undefined;
     const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
     stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off, serial layout${workers > 1 ? ` (${workers} worker threads)` : ""}`);
-    const archRef = full.arch.file ?? full.arch.name;
+    const archRef = full.archSpec;
     // On an interleaved RTM row the ablation also compiles the serial layout (operand bits along
     // the tracks, one shift per bit step), every pass on: what the racetrack layout itself buys.
     const serialRow = full.arch.array.technology === "rtm" && (full.arch.array.layout ?? "interleaved") === "interleaved";

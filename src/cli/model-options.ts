@@ -29,7 +29,7 @@ export function modelOptions(): Option[] {
 
 export function compilerOptions(): Option[] {
   return [
-    new Option("--arch <name|file>", "AP architecture: rtm-ap, sram-ap or a YAML file (configs/arch/)").default("rtm-ap"),
+    new Option("--arch <name|file>", "AP architecture: rtm-ap (interleaved racetrack pages), rtm-ap-serial (bits along the tracks), sram-ap or a YAML file (configs/arch/)").default("rtm-ap"),
     new Option("--disable <passes>", `compiler passes to switch off, comma-separated: ${Object.values(PASS_NAMES).join(", ")}`),
   ];
 }

@@ -175,6 +175,23 @@ describe("rtap compare on fmnist-resnet8", () => {
     assert.deepEqual(there.ablation, here.ablation);
   });
 
+  test("--arch rtm-ap-serial: the RTM-AP target on the serial layout shifts far more; the serial-layout ablation row is that program", async () => {
+    const run = async (arch: string[]): Promise<{ targets: Record<string, TargetJson & { label: string; events: Record<string, number> }>; ablation: { pass: string; energy_j: number }[] }> => {
+      const r = await rtap(["compare", PLAIN, "--targets", "rtm-ap,crossbar-isaac", "--no-sensitivity", "--no-report", "--json", ...arch]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(lastLine(r.stdout));
+    };
+    const serial = await run(["--arch", "rtm-ap-serial", "--no-ablation"]);
+    const interleaved = await run([]);
+    const s = serial.targets["rtm-ap"]!, i = interleaved.targets["rtm-ap"]!;
+    assert.match(s.label, /rtm-ap-serial/);
+    assert.ok(s.events.shift_track_domains > 100 * i.events.shift_track_domains, `${s.events.shift_track_domains} vs ${i.events.shift_track_domains}`);
+    // the default run's ablation compiled the same network on the serial layout: same energy
+    const row = interleaved.ablation.find((a) => a.pass === "serial layout")!;
+    assert.ok(close(row.energy_j, s.energy_j, 1e-9), `${row.energy_j} vs ${s.energy_j}`);
+    assertUserError(await rtap(["compare", PLAIN, "--arch", "sram-ap", "--no-ablation", "--no-sensitivity"]), "the RTM-AP target needs an RTM architecture");
+  });
+
   test("user errors: an unknown target, a missing model", async () => {
     const bad = await rtap(["compare", PLAIN, "--targets", "rtm-ap,gpu", "--no-report"]);
     assertUserError(bad, 'unknown target "gpu"; targets: rtm-ap, sram-ap, crossbar');

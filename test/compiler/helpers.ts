@@ -343,5 +343,5 @@ export function ablationFigures(net: CompiledNetwork, run: VerifiedRun, pass: st
 
 export function formatFigures(f: AblationFigures): string {
   const e = f.events;
-  return `${f.pass}: adds ${f.addsCompiled}, add cycles ${f.addCycles}, staging ${f.stagingCopies}, steps ${f.steps}; run: cycles ${e.cycles}, searches ${e.searches}, searchRowBits ${e.searchRowBits}, writeCells ${e.writeCells}, shifts ${e.shifts}, transferBitsArray ${e.transferBitsArray}, transferBitsTile ${e.transferBitsTile}, transferBitsChip ${e.transferBitsChip}`;
+  return `${f.pass}: adds ${f.addsCompiled}, add cycles ${f.addCycles}, staging ${f.stagingCopies}, steps ${f.steps}; run: cycles ${e.cycles}, searches ${e.searches}, searchRowBits ${e.searchRowBits}, writeCells ${e.writeCells}, shifts ${e.shifts}, shiftTrackDomains ${e.shiftTrackDomains}, transferBitsArray ${e.transferBitsArray}, transferBitsTile ${e.transferBitsTile}, transferBitsChip ${e.transferBitsChip}`;
 }

@@ -21,6 +21,7 @@ import { MODEL_ARG_HELP } from "./eval.js";
 
 interface CompareCliOptions {
   targets: string;
+  arch: string;
   seed: number;
   dataset?: string;
   images: number;
@@ -43,6 +44,7 @@ function commonOptions(cmd: Command): Command {
     .addOption(new Option("--seed <n>", "seed of zoo weights and of the random input image(s)").argParser(parseSeed).default(0))
     .addOption(new Option("--dataset <spec>", "simulate the AP on the first --images images of a dataset instead of random images"))
     .addOption(new Option("--images <n>", "input images the AP events are averaged over").argParser(parsePositiveInt).default(1))
+    .addOption(new Option("--arch <name|file>", "architecture of the RTM-AP target: rtm-ap (interleaved racetrack pages), rtm-ap-serial (bits along the tracks) or a YAML file").default("rtm-ap"))
     .addOption(new Option("--no-ablation", "skip the compiler-pass ablation"))
     .addOption(new Option("--no-sensitivity", "skip the sensitivity study"));
 }
@@ -107,6 +109,7 @@ async function runCompare(ctx: CliContext, model: string, opts: CompareCliOption
     images: opts.images,
     ablation: opts.ablation,
     sensitivity: opts.sensitivity,
+    rtmArch: opts.arch,
     onStage: (s) => {
       if (!quiet) ctx.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
     },
