@@ -122,7 +122,7 @@ function section(title: string, rep: ComparisonReport, seconds: number): string 
   const sram = rep.targets.find((x) => x.target === "sram-ap");
   const lines: string[] = [];
   lines.push(`### ${title}`, "");
-  lines.push(`Model: ${Object.entries(rep.modelInfo).map(([k, v]) => `${k} ${v}`).join(", ")}. Generated in ${seconds.toFixed(0)} s.`, "");
+  lines.push(`Model: ${Object.entries(rep.modelInfo).map(([k, v]) => `${k} ${v}`).join(", ")}.${seconds > 0 ? ` Generated in ${seconds.toFixed(0)} s.` : ""}`, "");
   lines.push(targetsTable(rep), "");
   const scen = scenariosTable(rep);
   if (scen) lines.push("The RTM-AP's events priced with each technology scenario (no re-simulation):", "", scen, "");

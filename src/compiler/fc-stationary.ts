@@ -93,17 +93,27 @@ export function planStationary(q: QGraph, conv: QConvOp, requant: QRequantOp | n
   }
   const m = bitsFor(lo, hi);
   if (m > 30) throw new RtapError(`accumulators need ${m} bits; at most 30 supported here`, where);
+  // Interleaved rows: the values every op reads together (acc, the difference, the code) on the
+  // hot pages; the incoming partial and the stored thresholds, each read beside them only, on the
+  // spill bank's pages.
   const tmp = (name: string, w: number, signed: boolean): ApValue => makeValue(name, cellsOf(layout, alloc.allocTmp(w, name).cell0, w), signed);
-  const acc = tmp("acc", m, lo < 0);
-  const inc = tmp("inc", m, lo < 0);
-  let code: ApValue | null = null;
-  const thresholds: ApValue[] = [];
+  const hot = (name: string, w: number, signed: boolean): ApValue => {
+    if (!(alloc instanceof PagedAllocator)) return tmp(name, w, signed);
+    const t = alloc.allocHot(w, name);
+    if (!t) throw new RtapError(`the hot pages cannot hold the ${w}-bit ${name} beside the accumulator (use wider shift groups)`, where);
+    return makeValue(name, cellsOf(layout, t.cell0, w), signed);
+  };
+  const paged = (name: string, w: number, signed: boolean): ApValue =>
+    alloc instanceof PagedAllocator ? makeValue(name, cellsOf(layout, alloc.allocAcc(w, name).cell0, w), signed) : tmp(name, w, signed);
+  const acc = hot("acc", m, lo < 0);
   // thresholds clamped to [lo, hi + 1] compare the same; acc - T then lies in [lo - hi - 1, hi - lo]
-  const diff = tmp("d", bitsFor(lo - hi - 1, hi - lo), true);
+  const diff = hot("d", bitsFor(lo - hi - 1, hi - lo), true);
+  const code: ApValue | null = requant ? hot("code", requant.bits, false) : null;
+  const inc = paged("inc", m, lo < 0);
+  const thresholds: ApValue[] = [];
   if (requant) {
-    code = tmp("code", requant.bits, false);
     const L = (1 << requant.bits) - 1;
-    for (let k = 0; k < L; k++) thresholds.push(tmp(`T${k + 1}`, bitsFor(lo, hi + 1), lo < 0));
+    for (let k = 0; k < L; k++) thresholds.push(paged(`T${k + 1}`, bitsFor(lo, hi + 1), lo < 0));
   }
   const inT = q.tensors.get(conv.input)!;
   let ilo = 0, ihi = 0;

@@ -203,23 +203,22 @@ class Lowerer {
     return pins;
   }
 
-  /** The first value of `ids` that sits in a bank another earlier value needs at another page. */
-  private conflict(ids: readonly number[]): number {
-    const pins = new Map<number, number>();
-    for (const id of ids) {
-      if (id < 0) continue;
-      const c = this.b.cell0[id]!;
-      const g = this.paged!.groupOf(c), pg = this.paged!.pageOf(c);
-      const have = pins.get(g);
-      if (have !== undefined && have !== pg) return id;
-      pins.set(g, pg);
-    }
+  /** The first of (x, y, z) that sits in a bank an earlier one needs at another page (-1: none). */
+  private conflict(x: number, y: number, z: number): number {
+    const paged = this.paged!, cell0 = this.b.cell0;
+    const gx = x >= 0 ? paged.groupOf(cell0[x]!) : -1, px = x >= 0 ? paged.pageOf(cell0[x]!) : 0;
+    const gy = y >= 0 ? paged.groupOf(cell0[y]!) : -1, py = y >= 0 ? paged.pageOf(cell0[y]!) : 0;
+    if (gy >= 0 && gy === gx && py !== px) return y;
+    if (z < 0) return -1;
+    const gz = paged.groupOf(cell0[z]!), pz = paged.pageOf(cell0[z]!);
+    if ((gz === gx && pz !== px) || (gz === gy && pz !== py)) return z;
     return -1;
   }
 
-  /** Records that the op on `ids` brings their pages under the ports (the schedule rule of pages.ts). */
-  private touch(ids: readonly number[]): void {
-    for (const [g, pg] of this.pinsOf(ids)) this.paged!.current[g] = pg;
+  /** Records that the op on these values brings their pages under the ports (the schedule rule of pages.ts). */
+  private touch(x: number, y = -1, z = -1): void {
+    const paged = this.paged!, cell0 = this.b.cell0;
+    for (const id of [x, y, z]) if (id >= 0) paged.current[paged.groupOf(cell0[id]!)] = paged.pageOf(cell0[id]!);
   }
 
   /**
@@ -230,7 +229,7 @@ class Lowerer {
     const staged: number[] = [];
     if (this.paged) {
       for (;;) {
-        const bad = this.conflict([dst, a, b]);
+        const bad = this.conflict(dst, a, b);
         if (bad < 0) break;
         if (bad === dst) throw new Error(`internal: destination ${this.b.name(dst)} conflicts with an operand's page`);
         const c = this.stageHot(bad);
@@ -238,7 +237,7 @@ class Lowerer {
         if (a === bad) a = c;
         if (b === bad) b = c;
       }
-      this.touch([dst, a, b]);
+      this.touch(dst, a, b);
     }
     if (op === OP_THRESHOLD) this.b.threshold(dst, a, thresholds!);
     else this.b.step(op, dst, a, b, imm);
@@ -251,7 +250,7 @@ class Lowerer {
     const t = this.paged!.allocHot(w, `a staged ${w}-bit value`);
     if (!t) throw new RtapError(`out of row storage: the hot pages are full while staging ${this.b.name(id)} (a value on another page of its bank)`, this.where());
     const c = this.b.addValue(w, this.b.signed[id] === 1, REGION_TMP, VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, t.cell0, t.slot, t.lane, t.bit);
-    this.touch([c, id]);
+    this.touch(c, id);
     this.b.step(OP_COPY, c, id, -1, 0);
     this.stats.stagingCopies++;
     return c;

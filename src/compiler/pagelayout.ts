@@ -65,7 +65,11 @@ export class PageGeometry {
     this.lanesPerPage = geom.ports * chunks.length;
     this.hotBanks = Array.from({ length: this.banks - 2 }, (_, i) => i + 1);
     this.spillBank = this.banks - 1;
+    this.pageOfDomain = Int32Array.from({ length: geom.domains }, (_, d) => geom.offsetsShowing(geom.cellOf(0, d))[0] ?? 0);
   }
+
+  /** Per domain index: the page (offset) that puts it under a port (a lookup: the allocator's hot path). */
+  private readonly pageOfDomain: Int32Array;
 
   /** Index of an offset in pageOrder. */
   pageIndex(page: number): number {
@@ -93,8 +97,7 @@ export class PageGeometry {
 
   /** The page (offset) at which a track cell is under a port. */
   pageOfCell(cell: number): number {
-    const offs = this.geom.offsetsShowing(cell);
-    return offs[0]!;
+    return this.pageOfDomain[cell % this.geom.domains]!;
   }
 
   /** Largest value width a lane holds. */
@@ -121,13 +124,17 @@ export function pageScratchCells(pg: PageGeometry, count: number): number[] {
   return out;
 }
 
-/** Occupancy of one lane: a bit per track. */
+/**
+ * First track b of a lane (occupancy `mask`, a bit per track, `tracks` tracks) where `width` free
+ * tracks start, or -1: the bits set in `free & free>>1 & ... & free>>(width-1)` mark the starts.
+ */
 function firstFit(mask: number, tracks: number, width: number): number {
-  for (let b = 0; b + width <= tracks; b++) {
-    const m = width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
-    if ((mask & m) === 0) return b;
-  }
-  return -1;
+  if (width > tracks) return -1;
+  const free = ~mask & (tracks >= 32 ? -1 : (1 << tracks) - 1);
+  let runs = free;
+  for (let i = 1; i < width && runs !== 0; i++) runs &= free >>> i;
+  if (runs === 0) return -1;
+  return 31 - Math.clz32(runs & -runs);
 }
 
 /**
