@@ -20,11 +20,11 @@ import { availableParallelism, freemem } from "node:os";
 
 import { Worker } from "node:worker_threads";
 import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
-import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
+import { EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
-import { mapPositions, loadEvents, storeEvents, type UnitMapping } from "./compiler/mapping.js";
+import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
 import { compileNetwork, PASS_NAMES, runCompiled, type CompiledNetwork } from "./compiler/pipeline.js";
-import { OP_LOAD, OP_STORE } from "./compiler/program.js";
+import { programMovement } from "./compiler/simulate.js";
 import { AP_PRICED_KINDS, apCostPerLayer, type ApCost } from "./cost/ap.js";
 import { crossbarCost } from "./cost/crossbar.js";
 import { crossbarPrecision, OPS_PER_MAC, referenceEnergyJ } from "./cost/reference.js";
@@ -38,6 +38,7 @@ import { loadQuantizedModel, type QuantizedModel } from "./model.js";
 import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
 import type { AblationResult, ComparisonReport, LayerResult, ScenarioResult, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
+import { reportPath } from "./util/paths.js";
 
 /** Free memory reserved per AP worker thread (ResNet-18 programs peak at 1.6-3.6 GB, measured). */
 const AP_WORKER_BYTES = 4 * 2 ** 30;
@@ -169,25 +170,9 @@ function movementOnly(net: CompiledNetwork): ApEvents[] {
   const producer = new Map<string, UnitMapping>();
   const out: ApEvents[] = [];
   for (const cu of net.units) {
-    const e = zeroEvents();
-    const p = cu.program;
     const mv = { arch: net.arch, mapping: cu.mapping, producerMapping: (t: string) => (t === q.input ? ("global" as const) : (producer.get(t) ?? ("global" as const))), local: net.passes.movement };
-    const cache = new Map<string, ApEvents>();
-    for (let i = 0; i < p.nSteps; i++) {
-      if (p.op[i] === OP_LOAD) {
-        const s = p.loads[p.imm[i]!]!;
-        const w = p.width[p.dst[i]!]!;
-        const key = `${s.tensor}|${s.sy},${s.sx},${s.dy},${s.dx}|${w}`;
-        let ev = cache.get(key);
-        if (!ev) {
-          ev = loadEvents(mv, s, w, q.tensors.get(s.tensor)!.shape);
-          cache.set(key, ev);
-        }
-        addEvents(e, { ...ev, cycles: 0 });
-      } else if (p.op[i] === OP_STORE) addEvents(e, { ...storeEvents(mv, p.width[p.a[i]!]!), cycles: 0 });
-    }
+    out.push(cu.stationary ? zeroEvents() : programMovement(q, net.arch, cu.program, cu.mapping, mv));
     producer.set(cu.unit.output, cu.mapping);
-    out.push(e);
   }
   return out;
 }
@@ -219,7 +204,7 @@ function apTarget(id: string, label: string, files: string[], run: ApRun, tech: 
     const c = isDefault ? t : apCostPerLayer(perUnit, loadApTechnology(name), arch).total;
     return {
       technology: name,
-      file: isDefault ? tech.file : technologyPath(name),
+      file: reportPath(isDefault ? tech.file : technologyPath(name)),
       isDefault,
       energyJ: c.energyJ,
       latencyS: c.latencyS,
@@ -261,7 +246,7 @@ function crossbarTarget(id: string, label: string, file: string, q: QuantizedMod
     target: id,
     label,
     kind: "crossbar",
-    files: [file],
+    files: [reportPath(file)],
     precision: crossbarPrecision(tech, q.qgraph.activationBits),
     energyJ: c.total.energyJ,
     latencyS: c.total.latencyS,
@@ -282,7 +267,7 @@ function referenceTarget(id: string, label: string, ref: ReferenceTechnology, ma
     target: id,
     label: `${label}: ${e.value} ${e.unit} (${ref.precision}${ref.node !== undefined ? `, ${ref.node} nm` : ""}), energy = ${OPS_PER_MAC} x MACs / efficiency`,
     kind: "reference",
-    files: [ref.file],
+    files: [reportPath(ref.file)],
     precision: ref.precision,
     energyJ,
     latencyS: null,
@@ -437,7 +422,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       }
       // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
       const precision = `W2/A${q.activationBits}`;
-      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [arch.file ?? archSpec, technologyPath(spec.tech)], run, tech, arch, precision, spec.scenarios ?? []));
+      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [reportPath(arch.file ?? archSpec), reportPath(technologyPath(spec.tech))], run, tech, arch, precision, spec.scenarios ?? []));
       if (id === "rtm-ap") rtm = { run, tech, arch, archSpec };
       else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
     }
@@ -490,7 +475,8 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
         addCycles: full.run.addCycles,
         perUnit: full.run.perUnit.map((u, i) => {
           const e = { ...u.events };
-          for (const k of Object.keys(e) as (keyof ApEvents)[]) if (k !== "cycles") e[k] += mv[i]![k] - fullMovement[i]![k];
+          // (cycles too: a run of loads through the global buffer takes longer than a local one)
+          for (const k of Object.keys(e) as (keyof ApEvents)[]) e[k] += mv[i]![k] - fullMovement[i]![k];
           return { name: u.name, events: e };
         }),
       });

@@ -336,6 +336,20 @@ class MovementTracker {
   }
 }
 
+/**
+ * The movement events of one image of a unit program, cycles included (each run of consecutive
+ * loads or stores as the simulators clock it): what the ablation swaps when only the placement or
+ * the movement model changes.
+ */
+export function programMovement(q: QGraph, arch: ApArch, p: UnitProgram, mapping: UnitMapping, mv: MovementContext): ApEvents {
+  const ctx = { q, arch } as SimContext;
+  const shape = q.tensors.get(p.storeTensor[0] ?? "")?.shape;
+  const P = shape ? shape[1] * shape[2] : mapping.positions;
+  const t = new MovementTracker(ctx, p, mv, mapping, P);
+  for (let i = 0; i < p.nSteps; i++) t.step(i);
+  return t.finish(1);
+}
+
 function fillLoad(d: Int32Array, src: Int32Array, s: UnitProgram["loads"][number], shape: readonly number[], batch: number, OH: number, OW: number): void {
   const [C, H, W] = shape as [number, number, number];
   const P = OH * OW;

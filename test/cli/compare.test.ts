@@ -164,6 +164,23 @@ describe("rtap compare on fmnist-resnet8", () => {
     }
   });
 
+  test("the layout-off and movement-off ablation rows are their own programs' events: energy and latency equal pricing a fresh simulation", async () => {
+    const { report } = await compareModel(PLAIN, { targets: ["rtm-ap", "crossbar-isaac"], sensitivity: false });
+    const q = loadQuantizedModel(PLAIN).qgraph;
+    const pixels = randomImages(q.tensors.get(q.input)!.shape, 1, 1);
+    const arch = loadArch("rtm-ap");
+    const none = report.ablation.find((a) => a.pass === "none")!;
+    for (const pass of ["layout", "movement"] as const) {
+      const run = runCompiled(compileNetwork(q, { arch, disable: [pass] }), pixels, 1, { mode: "fast", events: true });
+      const priced = apCostPerLayer(run.units.map((u) => ({ name: u.unit, events: u.events })), loadApTechnology("rtm-ap"), arch).total;
+      const row = report.ablation.find((a) => a.pass === pass)!;
+      assert.ok(close(row.energyJ, priced.energyJ), `${pass}: row ${row.energyJ} J, fresh ${priced.energyJ} J`);
+      assert.ok(close(row.latencyS, priced.latencyS), `${pass}: row ${row.latencyS} s, fresh ${priced.latencyS} s`);
+    }
+    assert.ok(report.ablation.find((a) => a.pass === "movement")!.latencyS > none.latencyS, "movement off: loads through the global buffer take longer");
+    assert.notEqual(report.ablation.find((a) => a.pass === "layout")!.latencyS, none.latencyS, "layout off: other movement cycles");
+  });
+
   test("the same report whether the AP programs run in this thread or in worker threads", async () => {
     const opts = { targets: ["rtm-ap", "sram-ap", "crossbar-isaac"], sensitivity: false } as const;
     const here = (await compareModel(PLAIN, { ...opts, workers: 1 })).report;
