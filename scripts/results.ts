@@ -14,19 +14,13 @@ import { fileURLToPath } from "node:url";
 import { compareModel } from "../src/compare.js";
 import type { ComparisonReport, TargetResult } from "../src/report/types.js";
 import { reportToJson } from "../src/report/json.js";
+import { resultsModels } from "./results-models.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 
-const MODELS: { spec: string; file: string; title: string; ablation: boolean; dataset?: string; images?: number }[] = [
-  { spec: "zoo:resnet18", file: "resnet18", title: "ResNet-18 (ImageNet, 224x224), zoo:resnet18", ablation: !quick },
-  { spec: "zoo:vgg16", file: "vgg16", title: "VGG-16 (ImageNet, 224x224), zoo:vgg16", ablation: false },
-  {
-    spec: "test/fixtures/models/fmnist-resnet8.onnx", file: "fmnist-resnet8", title: "ResNet-8 on Fashion-MNIST (trained, fmnist-resnet8.onnx)", ablation: true,
-    dataset: "idx:test/fixtures/fashion-mnist-slice", images: 8,
-  },
-];
+const MODELS = resultsModels(quick);
 
 const e = (j: number): string => {
   const a = Math.abs(j);

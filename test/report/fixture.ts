@@ -286,8 +286,11 @@ export function fixtureReport(): ComparisonReport {
     energyVsFull: ev,
   }));
   return {
-    model: 'zoo:resnet18 <"imagenet", 224x224> & TWN',
+    // SYNTHETIC: invented numbers in a ResNet-18-like shape, to exercise the report writers; the
+    // rendered page says so (model name and first note), so nobody reads it as a result
+    model: 'SYNTHETIC TEST FIXTURE (not a measurement) <"resnet18-like", 224x224> & TWN',
     modelInfo: {
+      "synthetic fixture": "yes: made-up figures for testing the report, not a result of rtap",
       layers: 21,
       "input shape": "3x224x224",
       MACs: 1.814e9,
@@ -299,6 +302,7 @@ export function fixtureReport(): ComparisonReport {
     ablation,
     sensitivity: crossbars.map((x) => sensitivityAgainst(targets.find((t) => t.target === x.target)!, rtm, 7.5)),
     notes: [
+      "SYNTHETIC TEST FIXTURE: every figure on this page is invented to test the report writers; none is a measurement.",
       "Weights ternarised with per-channel scales; BN, ReLU and 4-bit activation quantization folded into integer thresholds.",
       DANGEROUS_NOTE,
       "Crossbar leakage counted over the evaluated latency; the AP's over its own.",

@@ -40,6 +40,7 @@ test("report.html names every target and escapes every string from the report", 
     for (const f of t.files) assert.ok(html.includes(`<code>${escapeHtml(f)}</code>`), f);
   }
   assert.ok(html.includes(escapeHtml(r.model)));
+  assert.ok(html.includes("SYNTHETIC TEST FIXTURE"), "the fixture's page says it is synthetic");
   for (const note of r.notes) assert.ok(html.includes(escapeHtml(note)), note);
   assert.ok(html.includes("Calibrated on &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 100 images"));
   for (const raw of [DANGEROUS_NOTE, DANGEROUS_LAYER, DANGEROUS_PARAMETER, r.model, "<fused", "<per bit>", "& requant"]) {
