@@ -27,6 +27,7 @@ import { ternarizeTwn } from "../zoo/twn.js";
 import { chainGrid, composeLinear, evalChain, isLinear, type ChainOp } from "./chain.js";
 import type { QConvOp, QGraph, QOp, QTensor, Shape3 } from "./qgraph.js";
 import { bitsFor } from "./qgraph.js";
+import { addMultipliers } from "./residual.js";
 
 export interface QuantizeOptions {
   /** Bits of the activation quantizers rtap inserts into float models (default 4). */
@@ -37,8 +38,14 @@ export interface QuantizeOptions {
   calibrationCount?: number;
   /** Seed of the synthetic calibration images (default 0). */
   seed?: number;
-  /** Bits of the fixed-point multipliers of residual adds (default: as many as int32 allows, at most 16). */
+  /** Residual adds: bound on each integer multiplier, |m| <= 2^bits (default: only the 31-bit output range bounds them). */
   addMultiplierBits?: number;
+  /**
+   * Residual adds: worst-case error of the integer form accepted in exchange for cheaper
+   * multipliers (fewer shifted adds, narrower sums), relative to the sum's largest real value
+   * (default 2^-26, a quarter of float32's unit roundoff; src/quantize/residual.ts).
+   */
+  addTolerance?: number;
 }
 
 interface FVal {
@@ -49,6 +56,8 @@ interface FVal {
 }
 
 const INT_LIMIT = 2 ** 30;
+/** Largest |value| of a residual add's output: 31-bit two's complement on the AP (bitsFor <= 31). */
+const ADD_LIMIT = 2 ** 30 - 1;
 
 export function quantizeGraph(graph: Graph, opts: QuantizeOptions = {}): QGraph {
   return new Quantizer(graph, opts).run();
@@ -663,25 +672,18 @@ class Quantizer {
     const sign = node.opType === "Sub" ? -1 : 1;
     const mA = new Int32Array(C), mB = new Int32Array(C);
     const scale = new Float64Array(C), offset = new Float64Array(C), mn = new Int32Array(C), mx = new Int32Array(C);
+    const maxMultiplier = this.opts.addMultiplierBits === undefined ? undefined : 2 ** this.opts.addMultiplierBits;
     for (let c = 0; c < C; c++) {
       const sa = A.scale[c]!, sb = sign * B.scale[c]!;
       const magA = Math.max(Math.abs(A.minPerChannel[c]!), Math.abs(A.maxPerChannel[c]!));
       const magB = Math.max(Math.abs(B.minPerChannel[c]!), Math.abs(B.maxPerChannel[c]!));
-      const big = Math.max(Math.abs(sa), Math.abs(sb));
-      // unit u = big / 2^F: the larger-scale operand gets multiplier 2^F (a free bit offset on the
-      // AP), the other round(s/u); F as large as int32 allows, at most 16 (or the option).
-      let F = this.opts.addMultiplierBits ?? 16;
-      while (F > 0 && 2 ** F * (magA + magB + 1) >= INT_LIMIT) F--;
-      if (big === 0) {
-        mA[c] = 0;
-        mB[c] = 0;
-        scale[c] = 1;
-      } else {
-        const u = big / 2 ** F;
-        mA[c] = Math.round(sa / u);
-        mB[c] = Math.round(sb / u);
-        scale[c] = u;
-      }
+      if (magA + magB > ADD_LIMIT) throw new RtapError(`operand ranges of channel ${c} (|a| <= ${magA}, |b| <= ${magB}) leave no room for multipliers in 31 bits`, where);
+      // real = sa*a + sb*b ~ u*(mA*a + mB*b), worst-case error within float32 resolution of the
+      // sum when int32 allows (src/quantize/residual.ts)
+      const m = addMultipliers(sa, sb, magA, magB, ADD_LIMIT, { tolerance: this.opts.addTolerance, maxMultiplier, thresholds: (1 << this.bits) - 1 });
+      mA[c] = m.mA;
+      mB[c] = m.mB;
+      scale[c] = m.u;
       offset[c] = A.offset[c]! + sign * B.offset[c]!;
       const termsLo = [mA[c]! * A.minPerChannel[c]!, mA[c]! * A.maxPerChannel[c]!], termsHi = [mB[c]! * B.minPerChannel[c]!, mB[c]! * B.maxPerChannel[c]!];
       mn[c] = Math.min(...termsLo) + Math.min(...termsHi);

@@ -1,6 +1,7 @@
 /** Shared assertions of the quantize tests. */
 import assert from "node:assert/strict";
-import type { QGraph, QTensor } from "../../src/quantize/qgraph.js";
+import type { QAddOp, QGraph, QTensor } from "../../src/quantize/qgraph.js";
+import { ADD_TOLERANCE } from "../../src/quantize/residual.js";
 import type { Graph } from "../../src/import/graph.js";
 import { importOnnxBytes } from "../../src/import/onnx.js";
 import type { Rng } from "../../src/util/random.js";
@@ -57,5 +58,22 @@ export class Net {
   graph(out: string): Graph {
     this.b.output(out);
     return importOnnxBytes(this.b.bytes(), "tiny");
+  }
+}
+
+/**
+ * Every residual add's integer form u*(mA*a + mB*b) is within ADD_TOLERANCE (relative to the
+ * sum's largest real value) of the exact sA*a + sB*b, over the operands' whole ranges.
+ */
+export function assertAddsWithinTolerance(q: QGraph): void {
+  for (const add of q.ops.filter((o): o is QAddOp => o.kind === "add")) {
+    const [A, B] = add.inputs.map((n) => q.tensors.get(n)!) as [QTensor, QTensor];
+    const out = q.tensors.get(add.output)!;
+    for (let c = 0; c < out.shape[0]; c++) {
+      const magA = Math.max(-A.minPerChannel[c]!, A.maxPerChannel[c]!), magB = Math.max(-B.minPerChannel[c]!, B.maxPerChannel[c]!);
+      const sA = A.scale[c]!, sB = B.scale[c]!, u = out.scale[c]!;
+      const err = Math.abs(u * add.mul[0][c]! - sA) * magA + Math.abs(u * add.mul[1][c]! - sB) * magB;
+      assert.ok(err <= ADD_TOLERANCE * (Math.abs(sA) * magA + Math.abs(sB) * magB), `${add.name} channel ${c}: error ${err}`);
+    }
   }
 }

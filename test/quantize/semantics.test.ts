@@ -13,7 +13,7 @@ import { quantizeGraph } from "../../src/quantize/quantize.js";
 import type { QGraph, QOp } from "../../src/quantize/qgraph.js";
 import { dequantizeOutput, runReference } from "../../src/reference/integer.js";
 import { Rng } from "../../src/util/random.js";
-import { Net, ternaryWeights } from "./helpers.js";
+import { assertAddsWithinTolerance, Net, ternaryWeights } from "./helpers.js";
 import { relativeError } from "../float/ort.js";
 
 interface Comparison {
@@ -86,12 +86,12 @@ describe("QGraph semantics: runReference + dequantizeOutput == runFloat on tiny 
     assert.equal(kinds(q), "input conv requant conv requant add requant conv");
     const add = q.ops.find((o) => o.kind === "add")!;
     assert.ok(add.kind === "add");
-    // integer multipliers, the larger-scale operand a power of two
+    // positive integer multipliers whose sum is the real sum within float32 resolution
     for (let c = 0; c < 4; c++) {
       const m = [add.mul[0][c]!, add.mul[1][c]!];
-      assert.ok(m.every((x) => Number.isInteger(x) && x > 0));
-      assert.ok(m.some((x) => (x & (x - 1)) === 0), `one multiplier of channel ${c} is a power of two: ${m}`);
+      assert.ok(m.every((x) => Number.isInteger(x) && x > 0), `channel ${c}: ${m}`);
     }
+    assertAddsWithinTolerance(q);
     const r = compare(g, q, 24, 12);
     t.diagnostic(`${r.codesCompared} codes equal, worst logit error ${r.worstLogitError.toExponential(2)}`);
   });
