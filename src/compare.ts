@@ -19,12 +19,11 @@
 import { availableParallelism, freemem } from "node:os";
 
 import { Worker } from "node:worker_threads";
-import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
-import { EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
+import { loadArch, type ApArch } from "./ap/config.js";
+import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
-import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
-import { compileNetwork, PASS_NAMES, runCompiled, type CompiledNetwork } from "./compiler/pipeline.js";
-import { programMovement } from "./compiler/simulate.js";
+import { PASS_NAMES } from "./compiler/pipeline.js";
+import { UnitTaskRunner, type ApVariantSpec, type MovementVariants, type UnitInfo, type UnitTaskResult } from "./compare-units.js";
 import { AP_PRICED_KINDS, apCostPerLayer, type ApCost } from "./cost/ap.js";
 import { crossbarCost } from "./cost/crossbar.js";
 import { crossbarPrecision, OPS_PER_MAC, referenceEnergyJ } from "./cost/reference.js";
@@ -40,8 +39,8 @@ import type { AblationResult, ComparisonReport, LayerResult, ScenarioResult, Sen
 import { RTAP_VERSION } from "./version.js";
 import { reportPath } from "./util/paths.js";
 
-/** Free memory reserved per AP worker thread (ResNet-18 programs peak at 1.6-3.6 GB, measured). */
-const AP_WORKER_BYTES = 4 * 2 ** 30;
+/** Free memory reserved per AP worker thread (it holds one unit's program at a time; measured on ResNet-18 below). */
+const AP_WORKER_BYTES = 1.5 * 2 ** 30;
 
 /** Young-generation size of AP worker threads (3 semi-spaces of 64 MB). */
 const WORKER_YOUNG_GENERATION_MB = 192;
@@ -97,6 +96,8 @@ export interface CompareOptions {
   /** Ratio the sensitivity study solves for (the paper's 7.5x). */
   targetRatio?: number;
   onStage?: (stage: string) => void;
+  /** Progress of the AP programs: (variant, unit) tasks done of all. */
+  onProgress?: (done: number, total: number) => void;
   /**
    * Worker threads for the AP programs besides the main RTM-AP one (other AP targets, ablation
    * variants). Default: the core count, capped by free memory, for networks over 3e8 MACs; else 1
@@ -131,50 +132,31 @@ function eventsByKind(perUnit: readonly { events: ApEvents }[], total: ApCost): 
   return out;
 }
 
-/** What the report shows per unit besides its events (kept so a run can travel from a worker). */
-interface UnitInfo {
-  addCycles: number;
-  addCyclesNaive: number;
-  utilization: number;
-  arrays: number;
-}
-
+/** An AP program's run: events per inference per unit, what the report shows per unit, totals. */
 interface ApRun {
-  /** The compiled network (main-thread runs of the RTM-AP only: the ablation re-plans its movement). */
-  net?: CompiledNetwork;
   perUnit: { name: string; events: ApEvents }[];
   units: UnitInfo[];
   total: ApEvents;
   addCycles: number;
+  /** Per unit: movement events under the full placement, layout off, movement off (RTM-AP with the ablation). */
+  movement?: MovementVariants[];
 }
 
-function simulateAp(net: CompiledNetwork, pixels: Uint8Array, n: number): ApRun {
-  const r = runCompiled(net, pixels, n, { mode: "fast", events: true });
-  const scale = (e: ApEvents): ApEvents => {
+/** A variant's unit results (in unit order) as a run, per inference (batch events / n). */
+function apRunOf(results: readonly UnitTaskResult[], n: number): ApRun {
+  const perImage = (e: ApEvents): ApEvents => {
     const o = zeroEvents();
-    for (const k of Object.keys(e) as (keyof ApEvents)[]) o[k] = e[k] / n;
+    for (const k of EVENT_KINDS) o[k] = e[k] / n;
     return o;
   };
+  const sum = zeroEvents();
   let addCycles = 0;
-  for (const u of net.units) if (!u.stationary) addCycles += u.stats.cyclesCompiled;
-  // drop the simulation's expansion caches and tensors (large for ImageNet networks)
-  net.sim = undefined;
-  r.tensors.clear();
-  const units = net.units.map((cu) => ({ addCycles: cu.stats.cyclesCompiled, addCyclesNaive: cu.stats.cyclesNaive, utilization: cu.mapping.utilization, arrays: cu.mapping.arrays }));
-  return { net, perUnit: r.units.map((u) => ({ name: u.unit, events: scale(u.events) })), units, total: scale(r.events), addCycles };
-}
-
-/** Movement events (and their cycles) of a compiled network, per unit, per image. */
-function movementOnly(net: CompiledNetwork): ApEvents[] {
-  const q = net.q;
-  const producer = new Map<string, UnitMapping>();
-  const out: ApEvents[] = [];
-  for (const cu of net.units) {
-    const mv = { arch: net.arch, mapping: cu.mapping, producerMapping: (t: string) => (t === q.input ? ("global" as const) : (producer.get(t) ?? ("global" as const))), local: net.passes.movement };
-    out.push(cu.stationary ? zeroEvents() : programMovement(q, net.arch, cu.program, cu.mapping, mv));
-    producer.set(cu.unit.output, cu.mapping);
+  for (const r of results) {
+    addEvents(sum, r.events);
+    if (!r.stationary) addCycles += r.info.addCycles;
   }
-  return out;
+  const movement = results.every((r) => r.movement) ? results.map((r) => r.movement!) : undefined;
+  return { perUnit: results.map((r) => ({ name: r.name, events: perImage(r.events) })), units: results.map((r) => r.info), total: perImage(sum), addCycles, ...(movement ? { movement } : {}) };
 }
 
 function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch, precision: string, scenarios: readonly string[]): TargetResult {
@@ -293,73 +275,102 @@ export function compareInputs(q: QGraph, opts: Pick<CompareOptions, "dataset" | 
   return { pixels: randomImages(inShape, n, (opts.seed ?? 0) + 1), inputs: `${n} seeded random image(s)`, count: n };
 }
 
-/** One AP program to compile and simulate apart from the main thread's (see apJob). */
-export interface ApJobRequest {
+/** What an AP worker thread needs to rebuild the network, its inputs and the variants. */
+export interface ApWorkerData {
   model: string;
   seed?: number;
   dataset?: string;
   images?: number;
-  /** Architecture: a config name or file. */
-  arch: string;
-  /** The pass switched off (ablation variants); none for a target's full pipeline. */
-  pass?: keyof PassSwitches;
-  /** Another RTM row layout for the same architecture (the ablation's serial-layout row). */
-  layout?: RowLayoutKind;
+  variants: ApVariantSpec[];
 }
 
-export type ApJobResult = Omit<ApRun, "net">;
+/** The (variant, unit) task runner of a network, in this thread or a worker (see compare-units.ts). */
+export function makeTaskRunner(d: ApWorkerData): UnitTaskRunner {
+  const q = loadQuantizedModel(d.model, { seed: d.seed }).qgraph;
+  const { pixels, count } = compareInputs(q, d);
+  return new UnitTaskRunner(q, pixels, count, d.variants);
+}
+
+type WorkerReply =
+  | { kind: "ready"; costs: number[] }
+  | { kind: "done"; result: UnitTaskResult }
+  | { kind: "error"; message: string; rtap: boolean };
 
 /**
- * An AP target or ablation variant from scratch (model, inputs, compile, simulate with events):
- * what a worker thread runs, so that it needs nothing from the main thread but this request.
+ * Runs every unit of every variant, on `workers` worker threads (each rebuilds the network and
+ * takes the largest task left whenever it is free), or in this thread when workers <= 1.
+ * Returns the results per variant, in unit order.
  */
-export function apJob(req: ApJobRequest): ApJobResult {
-  const q = loadQuantizedModel(req.model, { seed: req.seed }).qgraph;
-  const { pixels, count } = compareInputs(q, req);
-  const loaded = loadArch(req.arch);
-  const arch = req.layout ? { ...loaded, name: `${loaded.name} (${req.layout} layout)`, array: { ...loaded.array, layout: req.layout } } : loaded;
-  const net = compileNetwork(q, { arch, disable: req.pass ? [req.pass] : [] });
-  const { perUnit, units, total, addCycles } = simulateAp(net, pixels, count);
-  return { perUnit, units, total, addCycles };
-}
-
-/** Runs an AP job in a worker thread; `live` holds the worker while it runs (to stop it on failure). */
-function runApJobInWorker(req: ApJobRequest, live: Set<Worker>): Promise<ApJobResult> {
+async function runVariants(d: ApWorkerData, workers: number, live: Set<Worker>, onTask: (done: number, total: number) => void): Promise<UnitTaskResult[][]> {
+  const V = d.variants.length;
+  if (workers <= 1) {
+    const runner = makeTaskRunner(d);
+    const U = runner.unitCount;
+    const out: UnitTaskResult[][] = [];
+    for (let v = 0; v < V; v++) {
+      const row: UnitTaskResult[] = [];
+      for (let u = 0; u < U; u++) {
+        row.push(runner.run(v, u));
+        onTask(v * U + u + 1, V * U);
+      }
+      out.push(row);
+    }
+    return out;
+  }
   const isTs = import.meta.url.endsWith(".ts");
   const url = new URL(`./compare-worker.${isTs ? "ts" : "js"}`, import.meta.url);
-  // A larger young generation: compile and simulation allocate many short-lived objects beside a
-  // multi-GB heap of programs; with V8's default, scavenges took ~25% of an ablation variant
-  // (measured on ResNet-18: unroll off 73 s -> 60 s, interchange off 82 s -> 75 s).
+  // A larger young generation: compile and simulation allocate many short-lived objects beside
+  // the programs; with V8's default, scavenges took ~25% of an ablation variant (measured on ResNet-18).
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
-  const worker = isTs
-    ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req, resourceLimits })
-    : new Worker(url, { workerData: req, resourceLimits });
-  live.add(worker);
+  const out: UnitTaskResult[][] = Array.from({ length: V }, () => []);
   return new Promise((resolve, reject) => {
-    worker.on("message", (m: { kind: "done"; result: ApJobResult } | { kind: "error"; message: string; rtap: boolean }) => {
-      if (m.kind === "done") resolve(m.result);
-      else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => {
-      live.delete(worker);
-      if (code !== 0) reject(new Error(`AP worker thread exited with code ${code}`));
-    });
-  });
-}
-
-/** Runs tasks with at most `width` at once, results in order. */
-async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
-  const out = new Array<T>(tasks.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
+    let tasks: { v: number; u: number }[] | undefined;
+    let next = 0, done = 0, total = 0, failed = false;
+    const fail = (e: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const w of live) void w.terminate();
+      reject(e);
+    };
+    const feed = (w: Worker): void => {
+      if (!tasks || failed) return;
+      const t = tasks[next++];
+      if (t) w.postMessage({ kind: "task", variant: t.v, unit: t.u });
+      else w.postMessage({ kind: "exit" });
+    };
+    for (let i = 0; i < workers; i++) {
+      const w = isTs
+        ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: d, resourceLimits })
+        : new Worker(url, { workerData: d, resourceLimits });
+      live.add(w);
+      w.on("message", (m: WorkerReply) => {
+        if (m.kind === "error") return fail(m.rtap ? new RtapError(m.message) : new Error(m.message));
+        if (m.kind === "ready") {
+          if (!tasks) {
+            // largest units first (cost estimate of the unit, the same for every variant)
+            const order = m.costs.map((c, u) => ({ c, u })).sort((x, y) => y.c - x.c);
+            tasks = [];
+            for (const { u } of order) for (let v = 0; v < V; v++) tasks.push({ v, u });
+            total = tasks.length;
+          }
+        } else {
+          out[m.result.variant]![m.result.unit] = m.result;
+          onTask(++done, total);
+          if (done === total) {
+            for (const x of live) x.postMessage({ kind: "exit" });
+            resolve(out);
+            return;
+          }
+        }
+        feed(w);
+      });
+      w.on("error", (e) => fail(e));
+      w.on("exit", (code) => {
+        live.delete(w);
+        if (code !== 0 && !failed && done < total) fail(new Error(`AP worker thread exited with code ${code}`));
+      });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, lane));
-  return out;
+  });
 }
 
 export async function compareModel(model: string, opts: CompareOptions = {}): Promise<CompareResult> {
@@ -381,51 +392,52 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
   const { pixels, inputs, count } = compareInputs(q, opts);
   let macs = 0;
   for (const op of q.ops) if (op.kind === "conv") macs += convMacs(op as QConvOp, q.tensors.get(op.output)!.shape);
-  // Large networks compile and simulate their AP programs in worker threads, side by side: one
-  // worker per core, capped by free memory (a ResNet-18 program peaks at 1.6-3.6 GB, measured).
-  // Small ones run faster in this thread than a worker starts.
+  // Large networks compile and simulate their AP programs unit by unit in worker threads: one
+  // worker per core, capped by free memory. Small ones run faster in this thread than a worker starts.
   const byMemory = Math.max(1, Math.floor(freemem() / AP_WORKER_BYTES));
   const workers = Math.max(1, opts.workers ?? (macs > LARGE_NETWORK_MACS ? Math.min(availableParallelism(), byMemory) : 1));
 
+  // Every AP program to run: the AP targets, then the ablation's recompiled variants.
   const apIds = targets.filter((id) => id in AP_TARGETS);
-  // The RTM-AP (else the first AP target) runs in this thread: the ablation needs its compiled
-  // network. With spare workers the others start now and run alongside it.
-  const mainAp = apIds.includes("rtm-ap") ? "rtm-ap" : apIds[0];
-  const offThread = new Map<string, Promise<ApJobResult>>();
-  if (workers > 1)
-    for (const id of apIds)
-      if (id !== mainAp) {
-        const job = runApJobInWorker({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: AP_TARGETS[id]!.arch }, live);
-        job.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
-        offThread.set(id, job);
-      }
+  const apSpecs = new Map<string, { archSpec: string; arch: ApArch; tech: ApTechnology }>();
+  for (const id of apIds) {
+    const archSpec = id === "rtm-ap" && opts.rtmArch ? opts.rtmArch : AP_TARGETS[id]!.arch;
+    const arch = loadArch(archSpec);
+    if (id === "rtm-ap" && arch.array.technology !== "rtm") throw new RtapError(`--arch: the RTM-AP target needs an RTM architecture (technology: rtm); ${arch.name} is ${arch.array.technology}`, archSpec);
+    apSpecs.set(id, { archSpec, arch, tech: loadApTechnology(AP_TARGETS[id]!.tech) });
+  }
+  const rtmSpec = apSpecs.get("rtm-ap");
+  const withAblation = opts.ablation !== false && rtmSpec !== undefined;
+  const variants: ApVariantSpec[] = apIds.map((id) => ({ key: id, arch: apSpecs.get(id)!.archSpec, movementVariants: id === "rtm-ap" && withAblation }));
+  // The layout and movement passes change only placement and movement: priced from the full
+  // pipeline's programs (movementVariants). The other passes change the programs: recompiled.
+  const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => p !== "layout" && p !== "movement");
+  // On an interleaved RTM row the ablation also compiles the serial layout (operand bits along
+  // the tracks, one shift per bit step), every pass on: what the racetrack layout itself buys.
+  const serialRow = withAblation && (rtmSpec.arch.array.layout ?? "interleaved") === "interleaved";
+  if (withAblation) {
+    for (const pass of recompile) variants.push({ key: `ablation: ${PASS_NAMES[pass]} off`, arch: rtmSpec.archSpec, disable: [pass] });
+    if (serialRow) variants.push({ key: `ablation: ${SERIAL_LAYOUT_ROW}`, arch: rtmSpec.archSpec, layout: "serial" });
+  }
+  const runs = new Map<string, ApRun>();
+  if (variants.length) {
+    stage(
+      `compile and simulate ${variants.map((v) => v.key).join(", ")}: unit by unit${workers > 1 ? ` on ${workers} worker threads` : ""}`,
+    );
+    const results = await runVariants({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, variants }, workers, live, opts.onProgress ?? (() => {}));
+    variants.forEach((v, i) => runs.set(v.key, apRunOf(results[i]!, count)));
+  }
   const byTarget = new Map<string, TargetResult>();
   const workload = workloadFromQGraph(q);
-  let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch; archSpec: string } | undefined;
-  for (const id of targets) {
-    if (id in AP_TARGETS) {
-      const spec = AP_TARGETS[id]!;
-      const archSpec = id === "rtm-ap" && opts.rtmArch ? opts.rtmArch : spec.arch;
-      const arch = loadArch(archSpec);
-      if (id === "rtm-ap" && arch.array.technology !== "rtm") throw new RtapError(`--arch: the RTM-AP target needs an RTM architecture (technology: rtm); ${arch.name} is ${arch.array.technology}`, archSpec);
-      const tech = loadApTechnology(spec.tech);
-      let run: ApRun;
-      const pending = offThread.get(id);
-      if (pending) {
-        stage(`wait for ${id} (worker thread)`);
-        run = await pending;
-      } else {
-        stage(`compile ${id}${offThread.size ? ` (${[...offThread.keys()].join(", ")} in a worker thread)` : ""}`);
-        const net = compileNetwork(q, { arch });
-        stage(`simulate ${id}`);
-        run = simulateAp(net, pixels, count);
-      }
-      // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
-      const precision = `W2/A${q.activationBits}`;
-      byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [reportPath(arch.file ?? archSpec), reportPath(technologyPath(spec.tech))], run, tech, arch, precision, spec.scenarios ?? []));
-      if (id === "rtm-ap") rtm = { run, tech, arch, archSpec };
-      else run.net = undefined; // only the RTM-AP's programs are needed later (ablation)
-    }
+  let rtm: { run: ApRun; tech: ApTechnology; arch: ApArch } | undefined;
+  for (const id of apIds) {
+    const spec = AP_TARGETS[id]!;
+    const { archSpec, arch, tech } = apSpecs.get(id)!;
+    const run = runs.get(id)!;
+    // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
+    const precision = `W2/A${q.activationBits}`;
+    byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [reportPath(arch.file ?? archSpec), reportPath(technologyPath(spec.tech))], run, tech, arch, precision, spec.scenarios ?? []));
+    if (id === "rtm-ap") rtm = { run, tech, arch };
   }
   for (const id of targets) {
     if (id in CROSSBAR_TARGETS) {
@@ -450,7 +462,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
   }
 
   const ablation: AblationResult[] = [];
-  if (opts.ablation !== false && rtm) {
+  if (withAblation && rtm) {
     const full = rtm;
     const fullEnergy = result.find((r) => r.target === "rtm-ap")!.energyJ;
     const price = (perUnit: { name: string; events: ApEvents }[]): { energyJ: number; latencyS: number } => {
@@ -459,52 +471,27 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     };
     const base = price(full.run.perUnit);
     ablation.push({ pass: "none", energyJ: base.energyJ, latencyS: base.latencyS, addCycles: full.run.addCycles, energyVsFull: base.energyJ / fullEnergy });
-    const fullNet = full.run.net!;
-    const fullMovement = movementOnly(fullNet);
-    const byPass = new Map<keyof PassSwitches, { perUnit: { name: string; events: ApEvents }[]; addCycles: number }>();
-    for (const pass of ["layout", "movement"] as const) {
-      // same programs, other placement or movement model: swap the movement events
-      const passes = { ...fullNet.passes, [pass]: false };
-      const net: CompiledNetwork = {
-        ...fullNet,
-        passes,
-        units: fullNet.units.map((u) => ({ ...u, mapping: pass === "layout" && !u.stationary ? mapPositions(u.mapping.shape, full.arch, false) : u.mapping })),
-      };
-      const mv = movementOnly(net);
-      byPass.set(pass, {
-        addCycles: full.run.addCycles,
-        perUnit: full.run.perUnit.map((u, i) => {
-          const e = { ...u.events };
-          // (cycles too: a run of loads through the global buffer takes longer than a local one)
-          for (const k of Object.keys(e) as (keyof ApEvents)[]) e[k] += mv[i]![k] - fullMovement[i]![k];
-          return { name: u.name, events: e };
-        }),
-      });
-    }
-    // The other passes change the programs: recompile and re-simulate, in worker threads on large
-    // networks (the main thread's compiled network is released first; each worker rebuilds the
-    // same QGraph).
-    full.run.net = undefined;
-    const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => !byPass.has(p));
-    stage(`ablation: ${recompile.map((p) => PASS_NAMES[p]).join(", ")} off, serial layout${workers > 1 ? ` (${workers} worker threads)` : ""}`);
-    const archRef = full.archSpec;
-    // On an interleaved RTM row the ablation also compiles the serial layout (operand bits along
-    // the tracks, one shift per bit step), every pass on: what the racetrack layout itself buys.
-    const serialRow = full.arch.array.technology === "rtm" && (full.arch.array.layout ?? "interleaved") === "interleaved";
-    const requests: ApJobRequest[] = recompile.map((pass) => ({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, pass }));
-    if (serialRow) requests.push({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, arch: archRef, layout: "serial" });
-    const variants = await pool(
-      requests.map((req) => () => (workers > 1 ? runApJobInWorker(req, live) : Promise.resolve(apJob(req)))),
-      Math.max(1, workers),
-    );
-    recompile.forEach((p, i) => byPass.set(p, variants[i]!));
+    const moved = full.run.movement!;
     for (const pass of Object.keys(PASS_NAMES) as (keyof PassSwitches)[]) {
-      const v = byPass.get(pass)!;
+      let v: { perUnit: { name: string; events: ApEvents }[]; addCycles: number };
+      if (pass === "layout" || pass === "movement") {
+        // same programs, other placement or movement model: swap the movement events (cycles too:
+        // a run of loads through the global buffer takes longer than a local one)
+        v = {
+          addCycles: full.run.addCycles,
+          perUnit: full.run.perUnit.map((u, i) => {
+            const e = { ...u.events };
+            const other = pass === "layout" ? moved[i]!.layoutOff : moved[i]!.movementOff;
+            for (const k of EVENT_KINDS) e[k] += other[k] - moved[i]!.full[k];
+            return { name: u.name, events: e };
+          }),
+        };
+      } else v = runs.get(`ablation: ${PASS_NAMES[pass]} off`)!;
       const c = price(v.perUnit);
       ablation.push({ pass: PASS_NAMES[pass], energyJ: c.energyJ, latencyS: c.latencyS, addCycles: v.addCycles, energyVsFull: c.energyJ / fullEnergy });
     }
     if (serialRow) {
-      const v = variants[variants.length - 1]!;
+      const v = runs.get(`ablation: ${SERIAL_LAYOUT_ROW}`)!;
       const c = price(v.perUnit);
       ablation.push({ pass: SERIAL_LAYOUT_ROW, energyJ: c.energyJ, latencyS: c.latencyS, addCycles: v.addCycles, energyVsFull: c.energyJ / fullEnergy });
     }

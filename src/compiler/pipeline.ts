@@ -82,36 +82,73 @@ export interface CompiledNetwork {
 
 export function compileNetwork(q: QGraph, opts: CompileOptions = {}): CompiledNetwork {
   const t0 = performance.now();
+  const plan = planNetwork(q, opts);
+  const compiled: CompiledUnit[] = [];
+  plan.units.forEach((u, i) => {
+    compiled.push(compileUnitAt(plan, i));
+    opts.onProgress?.(i + 1, plan.units.length, u.name);
+  });
+  return { q, arch: plan.arch, layout: plan.layout, passes: plan.passes, units: compiled, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * What every unit of a network compiles against, fixed before any unit is lowered: the
+ * architecture, row layout, pass switches, compute units, and the weight-stationary units (planned
+ * here, in unit order, because each one's arrays follow the previous ones'). Units then compile
+ * independently (`compileUnitAt`), in any order or thread: what lets `rtap compare` stream units
+ * instead of holding every program of a network.
+ */
+export interface NetworkPlan {
+  q: QGraph;
+  arch: ApArch;
+  layout: RowLayout;
+  passes: PassSwitches;
+  units: ComputeUnit[];
+  /** Weight-stationary units by unit index, already compiled (a plan, no program). */
+  stationary: Map<number, CompiledUnit>;
+  verify: boolean;
+}
+
+export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> = {}): NetworkPlan {
   const arch = typeof opts.arch === "object" ? opts.arch : loadArch(opts.arch ?? "rtm-ap");
   const layout = rowLayout(new ApGeometry(arch.array));
   const passes = allPassesOn();
   for (const p of opts.disable ?? []) passes[p] = false;
   const units = buildUnits(q);
-  const compiled: CompiledUnit[] = [];
+  const stationary = new Map<number, CompiledUnit>();
   let dedicated = 0; // arrays at the chip's end kept by weight-stationary layers
+  const fcMode = opts.fcStationary ?? "auto";
   units.forEach((u, i) => {
-    const fcMode = opts.fcStationary ?? "auto";
     if (u.kind === "conv" && u.terms.length === 1 && !u.stored && fcMode !== "never" && isFc(u.terms[0]!.conv, q) && (fcMode === "always" || preferStationary(u.terms[0]!.conv, q))) {
       const c = compileStationary(q, u, layout, arch, dedicated);
       dedicated += c.stationary!.arraysPerSlice * c.stationary!.G;
-      compiled.push(c);
-      opts.onProgress?.(i + 1, units.length, u.name);
-      return;
+      stationary.set(i, c);
     }
-    const { program, stats } = lowerUnit(u, { q, layout, passes, verify: opts.verify });
-    if (opts.verify) {
-      const problems = verifyProgram(program, passes.bitwidth, layout.geom.cells);
-      if (problems.length) throw new RtapError(`verifier after allocation and lowering: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
-    }
-    const mapping = mapPositions(q.tensors.get(u.output)!.shape, arch, passes.layout);
-    if (opts.verify) {
-      const problems = checkMapping(mapping, arch);
-      if (problems.length) throw new RtapError(`verifier after layout: ${problems.join("; ")}`, `unit "${u.name}"`);
-    }
-    compiled.push({ unit: u, program, stats, mapping });
-    opts.onProgress?.(i + 1, units.length, u.name);
   });
-  return { q, arch, layout, passes, units: compiled, seconds: (performance.now() - t0) / 1000 };
+  return { q, arch, layout, passes, units, stationary, verify: opts.verify ?? false };
+}
+
+/** Unit i of a planned network: lowered to its program (verified when the plan says so) and placed. */
+export function compileUnitAt(plan: NetworkPlan, i: number): CompiledUnit {
+  const st = plan.stationary.get(i);
+  if (st) return st;
+  const u = plan.units[i]!;
+  const { program, stats } = lowerUnit(u, { q: plan.q, layout: plan.layout, passes: plan.passes, verify: plan.verify });
+  if (plan.verify) {
+    const problems = verifyProgram(program, plan.passes.bitwidth, plan.layout.geom.cells);
+    if (problems.length) throw new RtapError(`verifier after allocation and lowering: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
+  }
+  const mapping = unitMappingAt(plan, i);
+  if (plan.verify) {
+    const problems = checkMapping(mapping, plan.arch);
+    if (problems.length) throw new RtapError(`verifier after layout: ${problems.join("; ")}`, `unit "${u.name}"`);
+  }
+  return { unit: u, program, stats, mapping };
+}
+
+/** Where unit i's positions sit (rows, arrays, tiles), without lowering it. */
+export function unitMappingAt(plan: NetworkPlan, i: number): UnitMapping {
+  return plan.stationary.get(i)?.mapping ?? mapPositions(plan.q.tensors.get(plan.units[i]!.output)!.shape, plan.arch, plan.passes.layout);
 }
 
 function isFc(conv: { output: string }, q: QGraph): boolean {
@@ -256,6 +293,27 @@ export interface RunResult {
   mismatches: number;
 }
 
+/**
+ * Simulates one compiled unit on `batch` images: its input tensors come from `env`, its output
+ * goes into `env`. `producerMapping` says where each input tensor was stored (the producing unit's
+ * mapping, or "global" for the network input), for the movement model.
+ */
+export function runUnit(
+  net: Pick<CompiledNetwork, "q" | "arch" | "layout" | "passes">, sim: SimContext, cu: CompiledUnit,
+  producerMapping: (tensor: string) => UnitMapping | "global", env: Map<string, Int32Array>, batch: number, opts: RunOptions = {},
+): UnitEvents {
+  const mv: MovementContext = { arch: net.arch, mapping: cu.mapping, producerMapping, local: net.passes.movement };
+  if (cu.stationary) {
+    const plan = cu.stationary;
+    const x = env.get((cu.unit as Extract<ComputeUnit, { kind: "conv" }>).terms[0]!.conv.input)!;
+    const prod = mv.producerMapping(plan.conv.input);
+    const r = simulateStationary(plan, net.q, net.arch, net.layout, sim.cache, x, batch, prod, opts.mode ?? "fast", net.passes.movement, sim.faults);
+    env.set(cu.unit.output, r.output);
+    return { total: r.events, movement: r.movement };
+  }
+  return simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
+}
+
 /** Executes the compiled network on `batch` images (pixels: batch*C*H*W uint8 codes). */
 export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Array, batch: number, opts: RunOptions = {}): RunResult {
   const q = net.q;
@@ -267,21 +325,7 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
   const events = zeroEvents(), movement = zeroEvents();
   let mismatches = 0;
   net.units.forEach((cu, i) => {
-    const mv: MovementContext = {
-      arch: net.arch,
-      mapping: cu.mapping,
-      producerMapping: (t) => (t === q.input ? "global" : (producer.get(t) ?? "global")),
-      local: net.passes.movement,
-    };
-    let ue: UnitEvents;
-    if (cu.stationary) {
-      const plan = cu.stationary;
-      const x = env.get((cu.unit as Extract<ComputeUnit, { kind: "conv" }>).terms[0]!.conv.input)!;
-      const prod = mv.producerMapping(plan.conv.input);
-      const r = simulateStationary(plan, q, net.arch, net.layout, sim.cache, x, batch, prod, opts.mode ?? "fast", net.passes.movement, sim.faults);
-      env.set(cu.unit.output, r.output);
-      ue = { total: r.events, movement: r.movement };
-    } else ue = simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
+    const ue = runUnit(net, sim, cu, (t) => (t === q.input ? "global" : (producer.get(t) ?? "global")), env, batch, opts);
     producer.set(cu.unit.output, cu.mapping);
     let bad = 0;
     const ref = opts.reference?.get(cu.unit.output);

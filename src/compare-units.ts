@@ -1,0 +1,185 @@
+/**
+ * The comparison's AP work as independent (variant, unit) tasks.
+ *
+ * A variant is one AP program of the network: a target (RTM-AP, SRAM-AP) or an ablation variant
+ * (a pass off, the serial row layout). Every unit of every variant compiles and simulates on its
+ * own: its inputs are the integer reference's tensors (which every simulation equals, bit for bit:
+ * the run checks it), its producers' placements come from the network plan without compiling
+ * them, and its events depend on nothing else (each unit's simulation starts from cleared rows).
+ * So `rtap compare` never holds a whole network's programs (one unit's program per thread at a
+ * time, instead of 1.6-3.6 GB per ResNet-18 variant) and spreads the tasks over worker threads by
+ * size, largest first, instead of one thread per variant waiting for the slowest.
+ *
+ * Event counts are identical to `runCompiled` on the whole compiled network (tested on
+ * fmnist-resnet8 and zoo:resnet20).
+ */
+import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
+import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import type { PassSwitches } from "./compiler/lower.js";
+import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
+import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
+import { makeSimContext, programMovement } from "./compiler/simulate.js";
+import { RtapError } from "./errors.js";
+import type { QGraph } from "./quantize/qgraph.js";
+import { runReference } from "./reference/integer.js";
+
+/** One AP program of the network to compile and simulate. */
+export interface ApVariantSpec {
+  /** "rtm-ap", "sram-ap", "ablation:cse", "ablation:serial layout", ... */
+  key: string;
+  /** Architecture: a config name or file. */
+  arch: string;
+  /** Another row layout for the same architecture (the ablation's serial-layout row). */
+  layout?: RowLayoutKind;
+  /** Passes switched off. */
+  disable?: (keyof PassSwitches)[];
+  /**
+   * Also price this variant's programs with the layout pass off and with the movement pass off
+   * (the two ablation rows that keep the programs and change only placement or movement).
+   */
+  movementVariants?: boolean;
+}
+
+/** What the report shows per unit besides its events. */
+export interface UnitInfo {
+  addCycles: number;
+  addCyclesNaive: number;
+  utilization: number;
+  arrays: number;
+}
+
+/** Movement events of one image of a unit under the full placement, layout off, movement off. */
+export interface MovementVariants {
+  full: ApEvents;
+  layoutOff: ApEvents;
+  movementOff: ApEvents;
+}
+
+export interface UnitTaskResult {
+  variant: number;
+  unit: number;
+  name: string;
+  /** Events of the whole batch (divide by the image count for per-inference figures). */
+  events: ApEvents;
+  info: UnitInfo;
+  stationary: boolean;
+  movement?: MovementVariants;
+}
+
+/** A variant's plan, made on first use in each thread. */
+interface VariantState {
+  plan: NetworkPlan;
+  /** The same network with the layout pass off (placements only, for movementVariants). */
+  layoutOff?: NetworkPlan;
+}
+
+/** Compiles and simulates (variant, unit) tasks of one network on one batch of images. */
+export class UnitTaskRunner {
+  private readonly reference: Map<string, Int32Array>;
+  private readonly states = new Map<number, VariantState>();
+  private readonly mappings = new WeakMap<NetworkPlan, Map<number, UnitMapping>>();
+
+  constructor(
+    readonly q: QGraph,
+    pixels: Uint8Array,
+    readonly batch: number,
+    readonly variants: readonly ApVariantSpec[],
+  ) {
+    this.reference = runReference(q, pixels, batch, { keepAll: true }).tensors;
+    this.reference.set(q.input, Int32Array.from(pixels));
+  }
+
+  /** Units per variant (the same compute units for every variant of a network). */
+  get unitCount(): number {
+    return this.state(0).plan.units.length;
+  }
+
+  /**
+   * A cost estimate of a unit's task, to start the largest first: lowering grows with the
+   * weight matrix, simulation with matrix x positions.
+   */
+  estimatedCost(unit: number): number {
+    const plan = this.state(0).plan;
+    const u = plan.units[unit]!;
+    const shape = this.q.tensors.get(u.output)!.shape;
+    let weights = 0;
+    if (u.kind === "conv") for (const t of u.terms) weights += t.conv.weights.length;
+    return weights * (1 + (shape[1] * shape[2]) / 64) + shape[0] * shape[1] * shape[2];
+  }
+
+  private state(v: number): VariantState {
+    let s = this.states.get(v);
+    if (s) return s;
+    const spec = this.variants[v];
+    if (!spec) throw new Error(`no variant ${v}`);
+    const loaded: ApArch = loadArch(spec.arch);
+    const arch = spec.layout ? { ...loaded, name: `${loaded.name} (${spec.layout} layout)`, array: { ...loaded.array, layout: spec.layout } } : loaded;
+    const plan = planNetwork(this.q, { arch, disable: spec.disable ?? [] });
+    s = { plan };
+    if (spec.movementVariants) s.layoutOff = planNetwork(this.q, { arch, disable: [...(spec.disable ?? []), "layout"] });
+    this.states.set(v, s);
+    return s;
+  }
+
+  /**
+   * Where the network input and every unit output before `unit` sit, under a plan. Mappings are
+   * made once per plan: the movement model asks for one per distinct load of a unit.
+   */
+  private producers(plan: NetworkPlan, unit: number): (tensor: string) => UnitMapping | "global" {
+    let made = this.mappings.get(plan);
+    if (!made) this.mappings.set(plan, (made = new Map()));
+    const cache = made;
+    const byTensor = new Map<string, number>();
+    for (let j = 0; j < unit; j++) byTensor.set(plan.units[j]!.output, j);
+    return (t) => {
+      const j = byTensor.get(t);
+      if (j === undefined) return "global";
+      let m = cache.get(j);
+      if (!m) cache.set(j, (m = unitMappingAt(plan, j)));
+      return m;
+    };
+  }
+
+  run(variant: number, unit: number): UnitTaskResult {
+    const st = this.state(variant);
+    const { plan } = st;
+    const cu = compileUnitAt(plan, unit);
+    const env = new Map(this.reference);
+    const producerMapping = this.producers(plan, unit);
+    // A fresh simulation context per task: the expansion caches of one unit are rarely another's,
+    // and kept across units they grew the JS heap to 600 MB of small objects, which made every
+    // full garbage collection ~15x slower (ResNet-18: 31 s per variant instead of 43 s, measured).
+    const sim = makeSimContext(this.q, plan.arch, plan.layout);
+    const ue = runUnit(plan, sim, cu, producerMapping, env, this.batch, { mode: "fast", events: true });
+    const got = env.get(cu.unit.output)!, want = this.reference.get(cu.unit.output)!;
+    let bad = 0;
+    for (let k = 0; k < want.length; k++) if (got[k] !== want[k]) bad++;
+    if (bad) throw new RtapError(`internal error: the simulated unit differs from the integer reference in ${bad} of ${want.length} values`, `${this.variants[variant]!.key}, unit "${cu.unit.name}"`);
+    const events = zeroEvents();
+    addEvents(events, ue.total);
+    const result: UnitTaskResult = {
+      variant,
+      unit,
+      name: cu.unit.name,
+      events,
+      info: { addCycles: cu.stats.cyclesCompiled, addCyclesNaive: cu.stats.cyclesNaive, utilization: cu.mapping.utilization, arrays: cu.mapping.arrays },
+      stationary: cu.stationary !== undefined,
+    };
+    if (st.layoutOff) {
+      // weight-stationary units keep their placement and movement in both rows
+      const zero = zeroEvents();
+      const local = plan.passes.movement;
+      result.movement = cu.stationary
+        ? { full: zero, layoutOff: zero, movementOff: zero }
+        : {
+            full: programMovement(this.q, plan.arch, cu.program, cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local }),
+            layoutOff: (() => {
+              const mapping = mapPositions(cu.mapping.shape, plan.arch, false);
+              return programMovement(this.q, plan.arch, cu.program, mapping, { arch: plan.arch, mapping, producerMapping: this.producers(st.layoutOff!, unit), local });
+            })(),
+            movementOff: programMovement(this.q, plan.arch, cu.program, cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false }),
+          };
+    }
+    return result;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * `rtap compare` runs every AP program as independent (variant, unit) tasks (src/compare-units.ts):
+ * each unit compiles and simulates on its own, from the integer reference's tensors. Its event
+ * counts must be those of compiling and simulating the whole network in one piece
+ * (compileNetwork + runCompiled), unit by unit and event by event, for the full pipeline, a pass
+ * off and the serial layout; and its movement variants (layout off, movement off) those of the
+ * whole network compiled with that pass off.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { UnitTaskRunner, type ApVariantSpec } from "../../src/compare-units.js";
+import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
+import { loadArch } from "../../src/ap/config.js";
+import { EVENT_KINDS, type ApEvents } from "../../src/ap/events.js";
+import { randomImages } from "../../src/data/index.js";
+import { loadQuantizedModel } from "../../src/model.js";
+import type { PassSwitches } from "../../src/compiler/lower.js";
+import { fixtureModel } from "../import/fixtures.js";
+
+function assertSameEvents(got: ApEvents, want: ApEvents, where: string): void {
+  for (const k of EVENT_KINDS) assert.equal(got[k], want[k], `${where}: ${k}`);
+}
+
+function check(model: string, images: number): void {
+  const q = loadQuantizedModel(model).qgraph;
+  const pixels = randomImages(q.tensors.get(q.input)!.shape, images, 5);
+  const variants: ApVariantSpec[] = [
+    { key: "rtm-ap", arch: "rtm-ap", movementVariants: true },
+    { key: "ablation: cse off", arch: "rtm-ap", disable: ["cse"] },
+    { key: "ablation: serial layout", arch: "rtm-ap", layout: "serial" },
+  ];
+  const runner = new UnitTaskRunner(q, pixels, images, variants);
+  const whole = (disable: (keyof PassSwitches)[], serial = false) => {
+    const arch = loadArch("rtm-ap");
+    const net = compileNetwork(q, { arch: serial ? { ...arch, array: { ...arch.array, layout: "serial" } } : arch, disable });
+    return runCompiled(net, pixels, images, { mode: "fast", events: true });
+  };
+  const expected = [whole([]), whole(["cse"]), whole([], true)];
+  const layoutOff = whole(["layout"]), movementOff = whole(["movement"]);
+  variants.forEach((v, vi) => {
+    for (let u = 0; u < runner.unitCount; u++) {
+      const r = runner.run(vi, u);
+      const want = expected[vi]!.units[u]!;
+      assert.equal(r.name, want.unit);
+      assertSameEvents(r.events, want.events, `${model} ${v.key} unit ${r.name}`);
+      if (v.movementVariants) {
+        // per image; the whole-network runs count the batch
+        const scale = (e: ApEvents): ApEvents => Object.fromEntries(EVENT_KINDS.map((k) => [k, e[k] * images])) as unknown as ApEvents;
+        assertSameEvents(scale(r.movement!.full), want.movement, `${model} unit ${r.name} movement`);
+        if (r.stationary) continue;
+        assertSameEvents(scale(r.movement!.layoutOff), layoutOff.units[u]!.movement, `${model} unit ${r.name} movement, layout off`);
+        assertSameEvents(scale(r.movement!.movementOff), movementOff.units[u]!.movement, `${model} unit ${r.name} movement, movement off`);
+      }
+    }
+  });
+}
+
+describe("compare's unit tasks count the events of the whole-network simulation", () => {
+  test("fmnist-resnet8, 2 images", () => check(fixtureModel("fmnist-resnet8.onnx"), 2));
+  test("zoo:resnet20, 1 image", () => check("zoo:resnet20", 1));
+});
