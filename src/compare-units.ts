@@ -23,6 +23,20 @@ import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
 import { runReference } from "./reference/integer.js";
 
+/** Most bytes of free register buffers a runner keeps between tasks. */
+const BUFFER_POOL_BYTES = 256 * 2 ** 20;
+
+/** Drops free buffers beyond `budget` bytes, in the order their row counts were first pooled. */
+function trimPool(pool: Map<number, Int32Array[]>, budget: number): void {
+  let bytes = 0;
+  for (const [, list] of pool) for (const b of list) bytes += b.byteLength;
+  for (const [n, list] of pool) {
+    if (bytes <= budget) return;
+    while (list.length && bytes > budget) bytes -= list.pop()!.byteLength;
+    if (!list.length) pool.delete(n);
+  }
+}
+
 /** One AP program of the network to compile and simulate. */
 export interface ApVariantSpec {
   /** "rtm-ap", "sram-ap", "ablation:cse", "ablation:serial layout", ... */
@@ -78,6 +92,8 @@ export class UnitTaskRunner {
   private readonly reference: Map<string, Int32Array>;
   private readonly states = new Map<number, VariantState>();
   private readonly mappings = new WeakMap<NetworkPlan, Map<number, UnitMapping>>();
+  /** Free register buffers of finished tasks, by row count. */
+  private readonly buffers = new Map<number, Int32Array[]>();
 
   constructor(
     readonly q: QGraph,
@@ -149,8 +165,12 @@ export class UnitTaskRunner {
     // A fresh simulation context per task: the expansion caches of one unit are rarely another's,
     // and kept across units they grew the JS heap to 600 MB of small objects, which made every
     // full garbage collection ~15x slower (ResNet-18: 31 s per variant instead of 43 s, measured).
+    // Register buffers do carry over (by row count, up to BUFFER_POOL_BYTES): units of one stage
+    // have as many rows in every variant, and reallocating them per task cost kernel time.
     const sim = makeSimContext(this.q, plan.arch, plan.layout);
+    sim.buffers = this.buffers;
     const ue = runUnit(plan, sim, cu, producerMapping, env, this.batch, { mode: "fast", events: true });
+    trimPool(this.buffers, BUFFER_POOL_BYTES);
     const got = env.get(cu.unit.output)!, want = this.reference.get(cu.unit.output)!;
     let bad = 0;
     for (let k = 0; k < want.length; k++) if (got[k] !== want[k]) bad++;
