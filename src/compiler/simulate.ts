@@ -415,6 +415,8 @@ function simulateFast(
   // The old contents of a destination, as its width reads them. One buffer, reused: callers only
   // read it before the next oldOf.
   const oldBuf = new Int32Array(N);
+  /** Results of copyKernel (copied into the destination's register by setResult). */
+  const copyOut = withEvents ? new Int32Array(N) : oldBuf;
   const oldOf = (id: number): Int32Array => {
     const res = oldBuf;
     const pat = pats[p.lane[id]!];
@@ -546,6 +548,17 @@ function simulateFast(
           addScratchCells(total, ctx.geom, det.signB, k[3]!);
           break;
         }
+        if (o === OP_COPY) {
+          const info = copyInfo(c.plan, ctx.geom);
+          if (info) {
+            // staging and eviction copies (thousands per deep unit): a fused kernel, not evalMacro
+            const k = copyKernel(info, reg(a), oldOf(d), copyOut, N, realRows, idle);
+            total.writeCells += k[0]!;
+            addScratchCells(total, ctx.geom, info.signCell, k[1]!);
+            setResult(d, copyOut);
+            break;
+          }
+        }
         const vals: { dst?: Int32Array; src?: Int32Array; a?: Int32Array; b?: Int32Array } = {};
         if (o === OP_MAX || (o === OP_NEGATE && a === d)) {
           vals.dst = reg(d);
@@ -666,6 +679,80 @@ function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: I
   kernelCounts[0] = dstW;
   kernelCounts[1] = chainW;
   kernelCounts[2] = capture ? signW : 0;
+  return kernelCounts;
+}
+
+/** What copyKernel needs of a copy plan (null: the destination has flag cells). */
+interface CopyInfo {
+  wd: number;
+  dSigned: boolean;
+  shift: number;
+  srcWidth: number;
+  srcSigned: boolean;
+  /** Destination bits that are the source's own cells (never written). */
+  alias: number;
+  /** Destination "zero": no old contents to clear. */
+  zero: boolean;
+  capture: boolean;
+  signCell: number;
+}
+
+const copyInfos = new WeakMap<MacroPlan, CopyInfo | null>();
+
+function copyInfo(plan: MacroPlan, geom: ApGeometry): CopyInfo | null {
+  let info = copyInfos.get(plan);
+  if (info !== undefined) return info;
+  const op = plan.op as Extract<MacroOp, { kind: "copy" }>;
+  const src = "value" in op.src ? op.src : { value: op.src, shift: 0 };
+  let alias = 0;
+  for (let i = 0; i < op.dst.width; i++) {
+    const j = i - src.shift;
+    if (j >= 0 && j < src.value.width && src.value.cells[j] === op.dst.cells[i]) alias |= 1 << i;
+  }
+  info = op.dst.cells.some((c) => geom.isFlagCell(c))
+    ? null
+    : {
+        wd: op.dst.width, dSigned: op.dst.signed, shift: src.shift, srcWidth: src.value.width, srcSigned: src.value.signed,
+        alias, zero: op.dstInit === "zero", capture: plan.detail.signA >= 0, signCell: plan.detail.signA,
+      };
+  copyInfos.set(plan, info);
+  return info;
+}
+
+/**
+ * dst <- src << shift (evalMacro's "copy": destination cells written = popcount((old XOR new) &
+ * ~alias), sign capture 2 per negative source) in one loop into `out`; `old` holds the
+ * destination's old contents as its width reads them. Rows from `realRows` on stand for `idle`
+ * rows each. Fills kernelCounts with [dst, sign] cells. Tested against evalMacro through the
+ * bit-level simulator (test/compiler/simulators.test.ts).
+ */
+function copyKernel(info: CopyInfo, sv: Int32Array, old: Int32Array, out: Int32Array, N: number, realRows: number, idle: number): Float64Array {
+  const { wd, dSigned, shift: s, srcSigned, capture } = info;
+  const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
+  const vm = srcSigned ? -1 : info.srcWidth >= 32 ? -1 : (2 ** info.srcWidth - 1) | 0;
+  const live = s < wd;
+  const keep = ~info.alias;
+  const sh = 32 - wd;
+  let dstW = 0, signW = 0;
+  let weight = 1;
+  let end = realRows;
+  for (let r = 0; r < N; ) {
+    let flips = 0, neg = 0;
+    for (; r < end; r++) {
+      const y = sv[r]!;
+      const nu = live ? ((y & vm) << s) & mask : 0;
+      out[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
+      const f = ((info.zero ? 0 : old[r]! & mask) ^ nu) & keep;
+      flips += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
+      neg += y >>> 31;
+    }
+    dstW += weight * flips;
+    signW += weight * 2 * neg;
+    weight = idle;
+    end = N;
+  }
+  kernelCounts[0] = dstW;
+  kernelCounts[1] = capture ? signW : 0;
   return kernelCounts;
 }
 
