@@ -588,7 +588,11 @@ class Lowerer {
       this.emit(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, a.id, bb.id, 0);
       ids[node] = dst;
       if (staged !== undefined) this.freeTmp(staged);
-      for (const operand of new Set([dag.lhs[node]!, dag.rhs[node]!])) {
+      // operands whose last use this was (once each, if both are the same node)
+      const lhs = dag.lhs[node]!, rhs = dag.rhs[node]!;
+      for (let k = 0; k < 2; k++) {
+        const operand = k === 0 ? lhs : rhs;
+        if (k === 1 && rhs === lhs) break;
         if (operand >= dag.inputCount && lastUse[operand] === i) {
           this.freeTmp(ids[operand]!);
           hotNodes.delete(operand);

@@ -152,7 +152,9 @@ export class PagedAllocator {
   private inWidth = 0;
   private readonly freeRegs: number[] = [];
   private nextReg = 0;
-  private readonly placeOf = new Map<number, PagePlace & { width: number }>();
+  /** Lane and first track of each allocated TMP register (what freeTmp clears), by register. */
+  private laneOf = new Int32Array(256).fill(-1);
+  private bitOf = new Int32Array(256);
   /** Page each bank is at, as the program runs to the point being lowered. */
   readonly current: Int32Array;
   tmpBits = 0;
@@ -239,27 +241,38 @@ export class PagedAllocator {
     return this.pg.laneIndex(this.pg.hotBanks[this.pg.hotBanks.length - 1]!, 0, this.pg.lanesPerPage - 1);
   }
 
-  private take(bank: number, page: number, width: number, useReserve = false): (PagePlace & { width: number }) | null {
+  private take(bank: number, page: number, width: number, useReserve = false): (PagePlace & { width: number; slot: number }) | null {
+    const reserve = useReserve ? -1 : this.reserveLane;
     for (let l = 0; l < this.pg.lanesPerPage; l++) {
       const lane = this.pg.laneIndex(bank, page, l);
-      if (lane === this.reserveLane && !useReserve) continue;
+      if (lane === reserve) continue;
       const tracks = this.pg.laneTracks[l % this.pg.laneTracks.length]!;
       const b = firstFit(this.laneMask[lane]!, tracks, width);
       if (b < 0) continue;
       this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
-      return { bank, page, lane, bit: b, cell0: this.pg.cellOf(bank, page, l, b), width };
+      return { bank, page, lane, bit: b, cell0: this.pg.cellOf(bank, page, l, b), width, slot: -1 };
     }
     return null;
   }
 
-  private register(p: PagePlace & { width: number }): { slot: number } & PagePlace {
+  private register(p: PagePlace & { width: number; slot: number }): { slot: number } & PagePlace {
     const reg = this.freeRegs.length ? this.freeRegs.pop()! : this.nextReg++;
-    this.placeOf.set(reg, p);
+    if (reg >= this.laneOf.length) {
+      const lanes = new Int32Array(2 * reg).fill(-1), bits = new Int32Array(2 * reg);
+      lanes.set(this.laneOf);
+      bits.set(this.bitOf);
+      this.laneOf = lanes;
+      this.bitOf = bits;
+    }
+    this.laneOf[reg] = p.lane;
+    this.bitOf[reg] = p.bit;
     this.live++;
     this.peakTmpSlots = Math.max(this.peakTmpSlots, this.live);
     this.tmpBits += p.width;
     this.peakTmpBits = Math.max(this.peakTmpBits, this.tmpBits);
-    return { slot: reg, ...p };
+    // the place take() made, with its register (no copy: millions of temporaries per network)
+    p.slot = reg;
+    return p;
   }
 
   private checkWidth(width: number, what: string): void {
@@ -349,10 +362,10 @@ export class PagedAllocator {
   /** Frees the TMP value with register `slot` (as returned by allocTmp/allocAcc). */
   freeTmp(slot: number, width: number): void {
     const reg = slot;
-    const p = this.placeOf.get(reg);
-    if (!p) throw new Error(`internal: register ${slot} is not allocated`);
-    this.placeOf.delete(reg);
-    this.laneMask[p.lane] &= ~(width >= 32 ? -1 : ((2 ** width - 1) << p.bit) | 0);
+    const lane = reg < this.laneOf.length ? this.laneOf[reg]! : -1;
+    if (lane < 0) throw new Error(`internal: register ${slot} is not allocated`);
+    this.laneOf[reg] = -1;
+    this.laneMask[lane] &= ~(width >= 32 ? -1 : ((2 ** width - 1) << this.bitOf[reg]!) | 0);
     this.freeRegs.push(reg);
     this.live--;
     this.tmpBits -= width;
