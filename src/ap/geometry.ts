@@ -165,6 +165,26 @@ export class ApGeometry {
     return -1;
   }
 
+  /** Smallest offset of offsetsShowing(cell), per domain (built on first use). */
+  private firstShowing?: Int32Array;
+
+  /**
+   * The smallest offset at which a track cell is under some port (offsetsShowing(cell)[0]) without
+   * building the list: the page schedule asks for it on every step.
+   */
+  firstOffsetShowing(cell: number): number {
+    if (!this.firstShowing) {
+      this.firstShowing = new Int32Array(this.domains);
+      for (let d = 0; d < this.domains; d++) {
+        const o = this.offsetsShowing(d);
+        this.firstShowing[d] = o.length ? o[0]! : 0x7fffffff;
+      }
+    }
+    const o = this.firstShowing[cell % this.domains]!;
+    if (cell >= this.trackCells || o === 0x7fffffff) throw new Error(`internal: cell ${this.describeCell(cell)} is under no port at any legal offset`);
+    return o;
+  }
+
   /** Offsets of the cell's group at which the cell is under some port (ascending; all offsets for a flag). */
   offsetsShowing(cell: number): number[] {
     if (cell >= this.trackCells) return [];

@@ -130,6 +130,9 @@ export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitPro
   return { program: b.finish(), stats };
 }
 
+/** "a W-bit value", per width (allocation messages; built once, not per temporary). */
+const VALUE_OF_WIDTH: string[] = [];
+
 interface Operand {
   id: number;
   /** Set for IN values. */
@@ -172,8 +175,9 @@ class Lowerer {
     const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
     if (width > FULL_WIDTH) throw new RtapError(`a value needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
     if (this.paged) {
-      const what = `a ${width}-bit value`;
-      const t = kind === VK_ACC ? this.paged.allocAcc(width, what) : this.paged.allocTmp(width, what, this.pinsOf(near));
+      const what = (VALUE_OF_WIDTH[width] ??= `a ${width}-bit value`);
+      // the operands' pages matter only when the value spills: made then, not per temporary
+      const t = kind === VK_ACC ? this.paged.allocAcc(width, what) : this.paged.allocTmp(width, what, () => this.pinsOf(near));
       return this.b.addValue(width, min < 0, REGION_TMP, kind, tag, tag2, min, max, t.cell0, t.slot, t.lane, t.bit);
     }
     const t = (this.alloc as RowAllocator).allocTmp(width, `a ${width}-bit value`, avoidGroup);

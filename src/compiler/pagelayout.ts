@@ -284,14 +284,14 @@ export class PagedAllocator {
    * hot page if one has room, else on the spill bank (at its pinned page, else the page it is at,
    * else the nearest page with room).
    */
-  allocTmp(width: number, what: string, pins?: ReadonlyMap<number, number>): { slot: number } & PagePlace {
+  allocTmp(width: number, what: string, pins?: ReadonlyMap<number, number> | (() => ReadonlyMap<number, number>)): { slot: number } & PagePlace {
     this.checkWidth(width, what);
     for (const bank of this.pg.hotBanks) {
       const p = this.take(bank, 0, width);
       if (p) return this.register(p);
     }
     this.spills++;
-    return this.allocSpill(width, what, pins);
+    return this.allocSpill(width, what, typeof pins === "function" ? pins() : pins);
   }
 
   /** Whether a hot page (staging lane excluded) has room for `width` consecutive tracks. */

@@ -38,30 +38,44 @@ export function schedulesShifts(layout: RowLayout): boolean {
 
 /** The groups step i uses and the offsets it needs there (empty for free steps, and on SRAM). */
 export function stepNeeds(p: UnitProgram, i: number, layout: RowLayout): StepNeeds {
+  const G = layout.geom.groups;
+  const groups = new Int32Array(G), starts = new Int32Array(G);
+  const n = stepNeedsInto(p, i, layout, groups, starts);
+  return n === 0 ? NONE : { groups: Array.from(groups.subarray(0, n)), starts: Array.from(starts.subarray(0, n)) };
+}
+
+/**
+ * stepNeeds into the caller's arrays (each at least `geom.groups` long), returning how many groups
+ * the step uses: the schedule walks millions of steps, and the arrays per step were the largest
+ * allocation of a deep unit's simulation.
+ */
+export function stepNeedsInto(p: UnitProgram, i: number, layout: RowLayout, groups: Int32Array, starts: Int32Array): number {
   const o = p.op[i]!;
-  if (o === OP_FREE || !schedulesShifts(layout)) return NONE;
+  if (o === OP_FREE || !schedulesShifts(layout)) return 0;
   const interleaved = layout.kind === "interleaved";
-  if ((o === OP_LOAD || o === OP_STORE) && !interleaved) return NONE;
+  if ((o === OP_LOAD || o === OP_STORE) && !interleaved) return 0;
   const geom = layout.geom;
-  const groups: number[] = [], starts: number[] = [];
-  const addCell = (c: number): void => {
-    const g = geom.groupOfCell(c);
-    if (g < 0 || groups.includes(g)) return;
-    groups.push(g);
-    starts.push(interleaved ? geom.offsetsShowing(c)[0]! : 0);
-  };
-  const addValue = (id: number): void => {
-    if (id >= 0) addCell(p.cell0[id]!);
-  };
-  if (o === OP_LOAD) addValue(p.dst[i]!);
-  else if (o === OP_STORE) addValue(p.a[i]!);
+  let n = 0;
+  if (o === OP_LOAD) n = addNeed(geom, interleaved, p.cell0[p.dst[i]!]!, groups, starts, n);
+  else if (o === OP_STORE) n = addNeed(geom, interleaved, p.cell0[p.a[i]!]!, groups, starts, n);
   else {
-    addValue(p.dst[i]!);
-    addValue(p.a[i]!);
-    if (o !== OP_MAC) addValue(p.b[i]!);
-    if (o === OP_THRESHOLD) for (const c of layout.scratchCells) addCell(c);
+    const d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!;
+    if (d >= 0) n = addNeed(geom, interleaved, p.cell0[d]!, groups, starts, n);
+    if (a >= 0) n = addNeed(geom, interleaved, p.cell0[a]!, groups, starts, n);
+    if (o !== OP_MAC && b >= 0) n = addNeed(geom, interleaved, p.cell0[b]!, groups, starts, n);
+    if (o === OP_THRESHOLD) for (const c of layout.scratchCells) n = addNeed(geom, interleaved, c, groups, starts, n);
   }
-  return { groups, starts };
+  return n;
+}
+
+/** Adds the group of cell c (if new) and the offset it needs; returns the new count. */
+function addNeed(geom: ApGeometry, interleaved: boolean, c: number, groups: Int32Array, starts: Int32Array, n: number): number {
+  const g = geom.groupOfCell(c);
+  if (g < 0) return n;
+  for (let r = 0; r < n; r++) if (groups[r] === g) return n;
+  groups[n] = g;
+  starts[n] = interleaved ? geom.firstOffsetShowing(c) : 0;
+  return n + 1;
 }
 
 /** Adds the events of a shift of `n` domains of one group in an array of `rows` rows. */
@@ -108,17 +122,18 @@ export function walkSchedule(
     onShift?.(i, g, n);
   };
   if (schedulesShifts(layout)) {
+    const groups = new Int32Array(geom.groups), needed = new Int32Array(geom.groups);
     for (let i = 0; i < p.nSteps; i++) {
-      const needs = stepNeeds(p, i, layout);
-      if (!needs.groups.length) continue;
+      const n = stepNeedsInto(p, i, layout, groups, needed);
+      if (n === 0) continue;
       const o = p.op[i]!;
       const op = serialOps && o !== OP_LOAD && o !== OP_STORE ? serialOps(i) : null;
-      const starts = op ? op.starts : needs.starts;
-      needs.groups.forEach((g, r) => {
-        move(i, g, starts[r]! - cur[g]!);
-        cur[g] = starts[r]!;
-      });
-      if (op) needs.groups.forEach((g, r) => (cur[g] = op.ends[r]!));
+      for (let r = 0; r < n; r++) {
+        const g = groups[r]!, start = op ? op.starts[r]! : needed[r]!;
+        move(i, g, start - cur[g]!);
+        cur[g] = start;
+      }
+      if (op) for (let r = 0; r < n; r++) cur[groups[r]!] = op.ends[r]!;
     }
     for (let g = 0; g < geom.groups; g++) {
       move(p.nSteps, g, -cur[g]!);

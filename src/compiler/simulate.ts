@@ -53,7 +53,7 @@ export interface SimContext {
   layout: RowLayout;
   cache: MacroPlanCache;
   classes: StructuralClass[];
-  classIndex: Map<string, number>;
+  classIndex: Map<number | string, number>;
   /** Per program: the structural class of every compute step (-1 otherwise). */
   stepClasses: WeakMap<UnitProgram, Int32Array>;
   /** Per program: the page schedule's shifts (per array, per image). */
@@ -122,41 +122,52 @@ export function toMacroOp(p: UnitProgram, i: number, layout: RowLayout): MacroOp
  * (renamed in order of appearance) and distance from its port, plus the op's constants. Steps with
  * equal keys have equal static events and equal evalMacro results (values are contiguous cells).
  */
-function structuralKey(p: UnitProgram, i: number, geom: ApGeometry, domainDelta: Int8Array): string {
+/** An op code and three 16-bit fields as one exact double (< 2^52). */
+function packKey(o: number, x: number, y: number, z: number): number {
+  return ((o * 65536 + x) * 65536 + y) * 65536 + z;
+}
+
+/** Groups of the step being keyed, in order of appearance (structuralKey's renaming). */
+const seenGroups = new Int32Array(3);
+
+/** A value of the step being keyed, packed in 16 bits (see structuralKey). */
+function describeValue(p: UnitProgram, id: number, geom: ApGeometry, domainDelta: Int8Array): number {
+  const c = p.cell0[id]!;
+  const g = geom.canShift ? geom.groupOfCell(c) : 0;
+  let r: number;
+  if (g === seenGroups[0]) r = 0;
+  else if (g === seenGroups[1]) r = 1;
+  else if (g === seenGroups[2]) r = 2;
+  else if (seenGroups[0] === -2) (seenGroups[0] = g), (r = 0);
+  else if (seenGroups[1] === -2) (seenGroups[1] = g), (r = 1);
+  else (seenGroups[2] = g), (r = 2);
+  return (p.signed[id]! << 15) | (p.width[id]! << 9) | (r << 7) | domainDelta[c % geom.domains]!;
+}
+
+function structuralKey(p: UnitProgram, i: number, geom: ApGeometry, domainDelta: Int8Array): number | string {
   // Groups renamed in order of appearance (up to 4 distinct per op), each value packed in 16 bits:
-  // signed (1) | width (5) | group rank (2) | distance from its port (7).
-  let g0 = -2, g1 = -2, g2 = -2;
-  const desc = (id: number): number => {
-    const c = p.cell0[id]!;
-    const g = geom.canShift ? geom.groupOfCell(c) : 0;
-    let r: number;
-    if (g === g0) r = 0;
-    else if (g === g1) r = 1;
-    else if (g === g2) r = 2;
-    else if (g0 === -2) (g0 = g), (r = 0);
-    else if (g1 === -2) (g1 = g), (r = 1);
-    else (g2 = g), (r = 2);
-    return (p.signed[id]! << 15) | (p.width[id]! << 9) | (r << 7) | domainDelta[c % geom.domains]!;
-  };
+  // signed (1) | width (5) | group rank (2) | distance from its port (7). The key packs the op code
+  // and up to three such fields in one exact double (< 2^52): a number, not a string per step.
+  seenGroups[0] = seenGroups[1] = seenGroups[2] = -2;
   const o = p.op[i]!, d = p.dst[i]!, a = p.a[i]!, b = p.b[i]!, imm = p.imm[i]!;
-  const dd = desc(d);
+  const dd = describeValue(p, d, geom, domainDelta);
   switch (o) {
     case OP_ADDOUT:
     case OP_SUBOUT:
-      return String.fromCharCode(o, dd, desc(a), desc(b));
+      return packKey(o, dd, describeValue(p, a, geom, domainDelta), describeValue(p, b, geom, domainDelta));
     case OP_ADD:
     case OP_SUB:
     case OP_COPY:
     case OP_MAC:
-      return String.fromCharCode(o, dd, desc(a), imm);
+      return packKey(o, dd, describeValue(p, a, geom, domainDelta), imm & 0xffff);
     case OP_NEGATE:
-      return String.fromCharCode(o, dd, a === d ? 0xffff : desc(a));
+      return packKey(o, dd, a === d ? 0xffff : describeValue(p, a, geom, domainDelta), 0);
     case OP_MAX:
-      return String.fromCharCode(o, dd, desc(a));
+      return packKey(o, dd, describeValue(p, a, geom, domainDelta), 0);
     case OP_SET:
-      return String.fromCharCode(o, dd, imm & 0xffff, (imm >>> 16) & 0xffff);
+      return packKey(o, dd, imm & 0xffff, (imm >>> 16) & 0xffff);
     case OP_THRESHOLD:
-      return String.fromCharCode(o, dd, desc(a)) + p.thresholds[imm]!.join(",");
+      return String.fromCharCode(o, dd, describeValue(p, a, geom, domainDelta)) + p.thresholds[imm]!.join(",");
     default:
       return "";
   }
