@@ -677,6 +677,7 @@ class Quantizer {
       const sa = A.scale[c]!, sb = sign * B.scale[c]!;
       const magA = Math.max(Math.abs(A.minPerChannel[c]!), Math.abs(A.maxPerChannel[c]!));
       const magB = Math.max(Math.abs(B.minPerChannel[c]!), Math.abs(B.maxPerChannel[c]!));
+      if (!Number.isFinite(sa) || !Number.isFinite(sb)) throw new RtapError(`the operand scales of channel ${c} (${sa}, ${sb}) are not finite`, where);
       if (magA + magB > ADD_LIMIT) throw new RtapError(`operand ranges of channel ${c} (|a| <= ${magA}, |b| <= ${magB}) leave no room for multipliers in 31 bits`, where);
       // real = sa*a + sb*b ~ u*(mA*a + mB*b), worst-case error within float32 resolution of the
       // sum when int32 allows (src/quantize/residual.ts)

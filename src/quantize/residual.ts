@@ -111,6 +111,8 @@ export function addMultipliers(
   sA: number, sB: number, magA: number, magB: number, limit: number,
   opts: { tolerance?: number; maxMultiplier?: number; thresholds?: number } = {},
 ): AddMultipliers {
+  // (exactRatio below never ends on a non-finite double: callers must refuse those first)
+  if (![sA, sB, magA, magB, limit].every(Number.isFinite)) throw new Error(`addMultipliers: non-finite input (scales ${sA}, ${sB}, magnitudes ${magA}, ${magB})`);
   const SA = Math.abs(sA), SB = Math.abs(sB);
   const sgnA = sA < 0 ? -1 : 1, sgnB = sB < 0 ? -1 : 1;
   const maxM = opts.maxMultiplier ?? limit;
