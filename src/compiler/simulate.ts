@@ -66,6 +66,17 @@ export interface SimContext {
    * reallocating them per unit made garbage collection a third of the simulation time.
    */
   buffers?: Map<number, Int32Array[]>;
+  /**
+   * Bit level, weight folding off: two track cells (P, M) of every row that hold a MAC step's
+   * stored weight (P = 1 for +1, M = 1 for -1); the step runs as an add predicated on P = 1, M = 0
+   * and a subtract predicated on M = 1, P = 0 (both bits in every search key: the word level's
+   * model of it). The compiler reserves no cells for weights, so without these the bit level
+   * refuses MAC steps; a caller gives two cells no value of the program uses, under a port
+   * wherever the page schedule leaves their group (interleaved: a hot bank's home page; serial
+   * rows have none and stay refused). The weight is put into the rows the way loads are
+   * (testbench writes, not events): the word level prices no weight writes either.
+   */
+  macWeightCells?: readonly [number, number];
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
@@ -992,8 +1003,28 @@ function simulateBits(
         }
         case OP_FREE:
           break;
-        case OP_MAC:
-          throw new RtapError("bit-level simulation of a program compiled with weight folding off is not supported (weights stored in rows need predicated LUTs); use --sim fast");
+        case OP_MAC: {
+          const wc = ctx.macWeightCells;
+          if (!wc) throw new RtapError("bit-level simulation of a program compiled with weight folding off is not supported (weights stored in rows need predicated LUTs); use --sim fast");
+          // (serial rows: every group sweeps under some op, so no cell stays under a port for the weight)
+          if (ctx.layout.kind === "serial") throw new RtapError("bit-level simulation of weight folding off runs on interleaved and SRAM rows only; use --sim fast");
+          const w = p.imm[i]!;
+          for (const arr of arrays) {
+            const W = arr.words;
+            arr.state.fill(w === 1 ? 0xffffffff : 0, wc[0] * W, (wc[0] + 1) * W);
+            arr.state.fill(w === -1 ? 0xffffffff : 0, wc[1] * W, (wc[1] + 1) * W);
+          }
+          const dst = val(p.dst[i]!), src = val(p.a[i]!);
+          for (const [kind, on, off] of [["add", wc[0], wc[1]], ["sub", wc[1], wc[0]]] as const) {
+            // both weight bits join every search key (P = 1, M = 0 for the add; M = 1, P = 0 for the subtract)
+            const predicate = [{ cell: on, bit: 1 as const }, { cell: off, bit: 0 as const }];
+            const plan = expandMacro({ kind, dst, src, predicate }, ctx.geom, { offsets: cur, returnHome: false });
+            if (plan.micro.some((m) => m.op === "shift")) throw new Error(`internal: mac in unit "${p.unit}" needs a shift inside its expansion (weight cells not under a port)`);
+            for (const arr of arrays) arr.run(plan.micro);
+            cur.set(plan.endOffsets);
+          }
+          break;
+        }
         default: {
           // expanded afresh (not cached: a big network has millions of distinct ops), from where
           // the groups are, not returning home
