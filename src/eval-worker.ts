@@ -6,7 +6,7 @@ import { evaluateShard, type ShardRequest } from "./eval.js";
 const port = parentPort!;
 try {
   let last = 0;
-  const result = evaluateShard(workerData as ShardRequest, (done) => {
+  const result = await evaluateShard(workerData as ShardRequest, (done) => {
     const now = performance.now();
     if (now - last > 200) {
       last = now;

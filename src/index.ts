@@ -16,10 +16,11 @@ export { runFloat, pixelsToInput, argmax } from "./float/executor.js";
 export type { QGraph, QOp, QTensor, QConvOp, QAddOp, QRequantOp, QPoolOp } from "./quantize/qgraph.js";
 export { quantizeGraph, type QuantizeOptions } from "./quantize/quantize.js";
 export { runReference, dequantizeOutput, type ReferenceResult } from "./reference/integer.js";
+export { exportIntegerOnnx, type IntegerOnnx, type IntegerOnnxExport, type ExactnessStep } from "./reference/onnx-integer.js";
 
 // data and evaluation
 export { loadDataset, randomImages, type Dataset } from "./data/index.js";
-export { evaluate, type EvalOptions, type EvalResult } from "./eval.js";
+export { evaluate, type EvalOptions, type EvalResult, type EvalEngine, type EngineUse } from "./eval.js";
 
 // the AP machine
 export * as ap from "./ap/index.js";

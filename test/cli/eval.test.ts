@@ -33,6 +33,8 @@ interface EvalJson {
   float_correct: number | null;
   integer_correct: number;
   notes: string[];
+  engine: { integer: string; float: string | null };
+  engine_notice: string | null;
   seconds: number;
 }
 
@@ -62,6 +64,26 @@ describe("rtap eval", () => {
     assert.match(r.stdout, /float\/integer agreement: \d+\.\d\d% of images/);
   });
 
+  test("--engine ort and --engine js: the same figures; JSON and the human report name the engine", async () => {
+    const args = ["eval", PLAIN, "--dataset", FMNIST_SLICE_SPEC, "--offset", "60", "--limit", "24"];
+    const runs = await Promise.all(["ort", "js"].map((e) => rtap([...args, "--engine", e, "--json"])));
+    const [ort, js] = runs.map((r) => (assert.equal(r.code, 0, r.stderr), assert.equal(r.stderr, ""), JSON.parse(lastLine(r.stdout)) as EvalJson));
+    assert.deepEqual([ort!.engine, ort!.engine_notice], [{ integer: "ort", float: "ort" }, null]);
+    assert.deepEqual([js!.engine, js!.engine_notice], [{ integer: "js", float: "js" }, null]);
+    const figures = (j: EvalJson) => [j.images, j.integer_correct, j.float_correct, j.integer_accuracy, j.float_accuracy, j.agreement];
+    assert.deepEqual(figures(ort!), figures(js!));
+    const human = await rtap(args);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^engine: onnxruntime$/m);
+    assert.match((await rtap([...args, "--engine", "js"])).stdout, /^engine: js$/m);
+  });
+
+  test("--engine with another value is a usage error (exit 2)", async () => {
+    const r = await rtap(["eval", PLAIN, "--dataset", FMNIST_SLICE_SPEC, "--engine", "tvm"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--engine <engine>' argument 'tvm' is invalid\. Allowed choices are ort, js/);
+  });
+
   test("--no-float: integer only, float fields null", async () => {
     const r = await rtap(["eval", PLAIN, "--dataset", FMNIST_SLICE_SPEC, "--limit", "8", "--no-float", "--json"]);
     assert.equal(r.code, 0, r.stderr);
@@ -80,6 +102,9 @@ describe("rtap eval", () => {
     assert.ok(j.agreement !== null && j.float_accuracy !== null);
     assert.ok(j.notes.some((n) => /^inserted 6 4-bit activation quantizer\(s\) after ReLU/.test(n)), j.notes.join("\n"));
     assert.ok(j.notes.some((n) => n.startsWith("zoo:vgg-small: synthetic TWN-ternarized")));
+    // the zoo has no ONNX file for onnxruntime: the float model runs on rtap's executor, said once on stderr
+    assert.deepEqual(j.engine, { integer: "ort", float: "js" });
+    assert.equal(r.stderr, "rtap: note: zoo:vgg-small has no ONNX file; the float model runs on the js engine\n");
   });
 });
 

@@ -1,11 +1,11 @@
 /**
- * `rtap eval <model> --dataset <spec> [--limit N] [--json]`: accuracy of the float model and of
- * the integer reference on real data, and how often their predictions agree.
+ * `rtap eval <model> --dataset <spec> [--limit N] [--engine ort|js] [--json]`: accuracy of the
+ * float model and of the integer reference on real data, and how often their predictions agree.
  */
 import { Option, type Command } from "commander";
 import { DATASET_SPEC_HELP } from "../../data/dataset.js";
 import { RtapError } from "../../errors.js";
-import { evaluate, type EvalResult } from "../../eval.js";
+import { evaluate, type EvalEngine, type EvalResult } from "../../eval.js";
 import { contextOf, type CliContext } from "../context.js";
 import { formatPercent } from "../format.js";
 import { datasetOption, jsonOption, limitOption, offsetOption, parsePositiveInt } from "../options.js";
@@ -21,6 +21,7 @@ interface EvalCliOptions {
   workers?: number;
   seed?: number;
   activationBits?: number;
+  engine?: EvalEngine;
 }
 
 export const MODEL_ARG_HELP = "an .onnx file or zoo:<name> (zoo:resnet18, zoo:resnet34, zoo:resnet20, zoo:vgg11, zoo:vgg16, zoo:vgg-small)";
@@ -35,6 +36,9 @@ export function register(program: Command): void {
     .addOption(offsetOption())
     .addOption(new Option("--no-float", "skip the float model (integer accuracy only)"))
     .addOption(new Option("--workers <n>", "worker threads (default: one per 500 images, up to the core count)").argParser(parsePositiveInt))
+    .addOption(
+      new Option("--engine <engine>", "ort: onnxruntime-node (the integer graph proven exact on it); js: rtap's own executors (default: ort where it can run, else js with a notice)").choices(["ort", "js"]),
+    )
     .addOption(new Option("--seed <n>", "seed of zoo weights and synthetic calibration images").argParser(parsePositiveIntOrZero).default(0))
     .addOption(new Option("--activation-bits <k>", "bits of activation quantizers inserted into float models").argParser(parsePositiveInt).default(4))
     .addOption(jsonOption())
@@ -53,6 +57,7 @@ export function register(program: Command): void {
           workers: opts.workers,
           seed: opts.seed,
           activationBits: opts.activationBits,
+          engine: opts.engine,
           onProgress: (done, total) => {
             bar ??= progressFor(ctx, "eval", total, !!opts.json);
             bar.tick(done - shown);
@@ -62,6 +67,7 @@ export function register(program: Command): void {
       } finally {
         bar?.stop();
       }
+      if (r.engine_notice) ctx.stderr.write(`rtap: note: ${r.engine_notice}\n`);
       if (!opts.json) printHuman(ctx, r);
       else printJson(ctx, toJson(r));
     });
@@ -82,6 +88,8 @@ export function toJson(r: EvalResult): Record<string, unknown> {
     float_correct: r.float_correct,
     integer_correct: r.integer_correct,
     notes: r.notes,
+    engine: r.engine,
+    engine_notice: r.engine_notice,
     seconds: Math.round(r.seconds * 1000) / 1000,
   };
 }
@@ -98,4 +106,14 @@ function printHuman(ctx: CliContext, r: EvalResult): void {
     align: ["left", "right", "right"],
   });
   if (r.agreement !== null) println(ctx, `float/integer agreement: ${formatPercent(r.agreement, 2)} of images (${r.seconds.toFixed(1)} s)`);
+  println(ctx, `engine: ${engineLine(r)}${r.workers > 1 ? `, ${r.workers} worker threads` : ""}`);
+}
+
+const ENGINE_NAME: Record<EvalEngine, string> = { ort: "onnxruntime", js: "js" };
+
+/** "onnxruntime" when both sides ran there, else each side's engine. */
+function engineLine(r: EvalResult): string {
+  const { integer, float } = r.engine;
+  if (float === null || float === integer) return ENGINE_NAME[integer];
+  return `integer on ${ENGINE_NAME[integer]}, float on ${ENGINE_NAME[float]}`;
 }
