@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One-command set-up of a fresh Debian machine for rtap: the Debian packages the tests and the
-# main job use (Fashion-MNIST for the accuracy tests, Chromium for the HTML-report browser test),
-# then the npm packages (which also builds dist/). .ci/run uses it too.
+# main job use (Fashion-MNIST for the accuracy tests, Chromium for the HTML-report browser test,
+# libonnx-testdata for the ONNX backend conformance test), then the npm packages (which also
+# builds dist/). .ci/run uses it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-PACKAGES=(dataset-fashion-mnist chromium)
+PACKAGES=(dataset-fashion-mnist chromium libonnx-testdata)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -10,7 +10,7 @@ export type { Graph, GraphNode, ConstTensor, DType } from "./import/graph.js";
 export { importOnnxFile, importOnnxBytes } from "./import/onnx.js";
 export { loadModel, loadQuantizedModel, type LoadedModel, type QuantizedModel, type ModelOptions } from "./model.js";
 export { buildZooModel, zooNames, isZooSpec, ternarizeTwn, type ZooInfo } from "./zoo/index.js";
-export { runFloat, pixelsToInput, argmax } from "./float/executor.js";
+export { runFloat, runGraph, pixelsToInput, argmax, type GraphRunResult } from "./float/executor.js";
 
 // quantize and reference
 export type { QGraph, QOp, QTensor, QConvOp, QAddOp, QRequantOp, QPoolOp } from "./quantize/qgraph.js";

@@ -30,8 +30,32 @@ export function runFloat(graph: Graph, input: Float32Array, opts: FloatRunOption
   if (input.length !== numel(inp.dims)) {
     throw new RtapError(`input has ${input.length} values, the model expects shape [${inp.dims.join(",")}]`, graph.source);
   }
+  const { outputs, tensors } = runGraph(graph, new Map([[inp.name, { dtype: "float32", dims: [...inp.dims], data: input }]]), opts);
+  return { output: outputs[0]!, tensors };
+}
+
+export interface GraphRunResult {
+  /** One tensor per graph output, in order. */
+  outputs: Tensor[];
+  /** Graph constants, fed inputs, and the intermediates still live (all of them with keepAll). */
+  tensors: Map<string, Tensor>;
+}
+
+/**
+ * Runs any imported graph (see ImportOptions.inputs) on the given inputs, one tensor per graph
+ * input with exactly the declared shape and element type.
+ */
+export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Tensor>, opts: FloatRunOptions = {}): GraphRunResult {
   const env = new Map<string, Tensor>(graph.constants);
-  env.set(inp.name, { dtype: "float32", dims: [...inp.dims], data: input });
+  for (const inp of graph.inputs) {
+    const t = feeds.get(inp.name);
+    if (!t) throw new RtapError(`no value given for graph input "${inp.name}"`, graph.source);
+    if (t.dims.join() !== inp.dims.join() || t.data.length !== numel(inp.dims)) {
+      throw new RtapError(`graph input "${inp.name}" has shape [${t.dims.join(",")}] (${t.data.length} values), the model expects [${inp.dims.join(",")}]`, graph.source);
+    }
+    if (t.dtype !== inp.dtype) throw new RtapError(`graph input "${inp.name}" is ${t.dtype}, the model expects ${inp.dtype}`, graph.source);
+    env.set(inp.name, t);
+  }
   // Free intermediates after their last use unless asked to keep them.
   const lastUse = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.inputs.forEach((x) => x && lastUse.set(x, i)));
@@ -45,8 +69,7 @@ export function runFloat(graph: Graph, input: Float32Array, opts: FloatRunOption
     });
     if (!opts.keepAll) for (const x of node.inputs) if (x && lastUse.get(x) === i && !graph.constants.has(x)) env.delete(x);
   });
-  const output = env.get(graph.outputs[0]!)!;
-  return { output, tensors: env };
+  return { outputs: graph.outputs.map((o) => env.get(o)!), tensors: env };
 }
 
 /** Pixels (uint8, CHW) -> float32 model input (pixel / 255), rounded to float32 like PyTorch's ToTensor. */

@@ -7,6 +7,7 @@
  *
  * Every check that depends on the model raises an RtapError naming the node.
  */
+import { TensorProto_DataType as DataType } from "onnx-buf";
 import { RtapError } from "../errors.js";
 import type { DType, GraphNode } from "../import/graph.js";
 import { attrFloat, attrInt, attrInts, attrString, nodeWhere, numel } from "../import/graph.js";
@@ -93,10 +94,31 @@ function binaryOp(fn: (a: number, b: number) => number): OpDef {
         const ia = broadcastIndex(dims, A.dims), ib = broadcastIndex(dims, B.dims);
         for (let i = 0; i < od.length; i++) od[i] = fn(ad[ia ? ia[i]! : i]!, bd[ib ? ib[i]! : i]!);
       }
-      if (intType) for (let i = 0; i < od.length; i++) od[i] = Math.trunc(od[i]!);
+      if (intType) {
+        // Integer arithmetic: quotients truncate toward zero, results wrap to the element type
+        // (uint8 200 + 100 = 44), as in C++ and numpy.
+        const wrap = wrapInt(A.dtype);
+        for (let i = 0; i < od.length; i++) od[i] = wrap(Math.trunc(od[i]!));
+      }
       return [out];
     },
   };
+}
+
+/** Two's-complement wrap-around of an integer to `dtype` (int64 is exact up to 2^53 only). */
+export function wrapInt(dtype: DType): (v: number) => number {
+  switch (dtype) {
+    case "uint8":
+      return (v) => v & 0xff;
+    case "int8":
+      return (v) => (v << 24) >> 24;
+    case "int32":
+      return (v) => v | 0;
+    case "bool":
+      return (v) => (v !== 0 ? 1 : 0);
+    default:
+      return (v) => v;
+  }
 }
 
 function unaryOp(fn: (x: number) => number): OpDef {
@@ -131,16 +153,19 @@ function identityOp(maxInputs = 1): OpDef {
 
 // ---------------------------------------------------------------- convolution and pooling
 
-interface Window2d {
+export interface Window2d {
   kernel: [number, number];
   strides: [number, number];
   pads: [number, number, number, number]; // top, left, bottom, right
   dilations: [number, number];
 }
 
-function window2d(node: GraphNode, inDims: readonly number[], kernelFromWeights?: [number, number]): Window2d {
-  if (inDims.length !== 4) fail(node, `expects a 4-D NCHW input, got shape ${shapeStr(inDims)}`);
+export function window2d(node: GraphNode, inDims: readonly number[], kernelFromWeights?: [number, number]): Window2d {
   const ks = attrInts(node, "kernel_shape", kernelFromWeights ?? []);
+  if (node.attrs["kernel_shape"] !== undefined && ks.length !== 2) {
+    fail(node, `kernel_shape ${shapeStr(ks)} is ${ks.length}-D; rtap supports 2-D windows only (input shape ${shapeStr(inDims)})`);
+  }
+  if (inDims.length !== 4) fail(node, `expects a 4-D NCHW input, got shape ${shapeStr(inDims)}`);
   if (ks.length !== 2 || ks.some((k) => !(k >= 1))) fail(node, `kernel_shape must be 2 positive values (2-D only), got ${shapeStr(ks)}`);
   const st = attrInts(node, "strides", [1, 1]);
   const dl = attrInts(node, "dilations", [1, 1]);
@@ -291,33 +316,44 @@ function im2col(
 function poolDims(node: GraphNode, x: readonly number[]): { dims: number[]; win: Window2d; ceil: boolean } {
   const win = window2d(node, x);
   const ceil = attrInt(node, "ceil_mode", 0) === 1;
-  if (attrInt(node, "storage_order", 0) !== 0) fail(node, "storage_order=1 is not supported");
+  const order = attrInt(node, "storage_order", 0);
+  if (order !== 0 && order !== 1) fail(node, `storage_order=${order} is not valid (0 row major, 1 column major)`);
   const OH = windowOut(node, x[2]!, win.kernel[0], win.strides[0], win.dilations[0], win.pads[0], win.pads[2], ceil);
   const OW = windowOut(node, x[3]!, win.kernel[1], win.strides[1], win.dilations[1], win.pads[1], win.pads[3], ceil);
   return { dims: [x[0]!, x[1]!, OH, OW], win, ceil };
 }
 
+/**
+ * MaxPool / AveragePool. MaxPool's optional second output (Indices) is the flat index of each
+ * maximum in the input tensor (the first one of a tie), row major or, with storage_order=1,
+ * column major within each H x W plane.
+ */
 function pool(kind: "max" | "avg"): OpDef {
+  const withIndices = (node: GraphNode): boolean => kind === "max" && node.outputs.length > 1 && node.outputs[1] !== "";
   return {
     arity: [1, 1],
     infer(node, [x]) {
       const X = need(node, x, "input");
-      if (node.outputs.length > 1 && node.outputs[1]) fail(node, "the Indices output of MaxPool is not supported");
-      return [{ dims: poolDims(node, X.dims).dims, dtype: X.dtype }];
+      if (kind === "avg" && !isFloat(X.dtype)) fail(node, `average pooling of ${X.dtype} is not supported (float only)`);
+      const { dims } = poolDims(node, X.dims);
+      return withIndices(node) ? [{ dims, dtype: X.dtype }, { dims: [...dims], dtype: "int64" }] : [{ dims, dtype: X.dtype }];
     },
     run(node, [x]) {
       const X = need(node, x, "input");
+      if (kind === "avg" && !isFloat(X.dtype)) fail(node, `average pooling of ${X.dtype} is not supported (float only)`);
       const { dims, win } = poolDims(node, X.dims);
       const [N, C, H, W] = X.dims as [number, number, number, number];
       const [, , OH, OW] = dims as [number, number, number, number];
       const includePad = attrInt(node, "count_include_pad", 0) === 1;
+      const colMajor = attrInt(node, "storage_order", 0) === 1;
       const out = makeTensor(X.dtype, dims);
+      const indices = withIndices(node) ? makeTensor("int64", dims) : undefined;
       const xd = X.data, od = out.data;
       for (let nc = 0; nc < N * C; nc++) {
         const base = nc * H * W;
         for (let oy = 0; oy < OH; oy++) {
           for (let ox = 0; ox < OW; ox++) {
-            let m = -Infinity, s = 0, cnt = 0, padCnt = 0;
+            let m = -Infinity, s = 0, cnt = 0, padCnt = 0, at = -1;
             for (let ky = 0; ky < win.kernel[0]; ky++) {
               const iy = oy * win.strides[0] - win.pads[0] + ky * win.dilations[0];
               for (let kx = 0; kx < win.kernel[1]; kx++) {
@@ -329,16 +365,21 @@ function pool(kind: "max" | "avg"): OpDef {
                   continue;
                 }
                 const v = xd[base + iy * W + ix]!;
-                if (v > m) m = v;
+                if (v > m || at < 0) {
+                  if (v > m) m = v;
+                  at = base + (colMajor ? ix * H + iy : iy * W + ix);
+                }
                 s += v;
                 cnt++;
               }
             }
-            od[nc * OH * OW + oy * OW + ox] = kind === "max" ? m : s / (includePad ? cnt + padCnt : cnt);
+            const o = nc * OH * OW + oy * OW + ox;
+            od[o] = kind === "max" ? m : s / (includePad ? cnt + padCnt : cnt);
+            if (indices) indices.data[o] = at;
           }
         }
       }
-      return [out];
+      return indices ? [out, indices] : [out];
     },
   };
 }
@@ -406,30 +447,56 @@ const gemm: OpDef = {
   },
 };
 
+/** numpy matmul shapes: 1-D operands promoted (and the added dimension dropped), batch dimensions broadcast. */
+function matMulShape(node: GraphNode, a: readonly number[], b: readonly number[]) {
+  if (a.length === 0 || b.length === 0) fail(node, `MatMul operands must have rank >= 1, got ${shapeStr(a)} x ${shapeStr(b)}`);
+  const A = a.length === 1 ? [1, a[0]!] : [...a];
+  const B = b.length === 1 ? [b[0]!, 1] : [...b];
+  const M = A[A.length - 2]!, K = A[A.length - 1]!, Kb = B[B.length - 2]!, N = B[B.length - 1]!;
+  if (K !== Kb) fail(node, `inner dimensions differ: ${shapeStr(a)} x ${shapeStr(b)}`);
+  const aBatch = A.slice(0, -2), bBatch = B.slice(0, -2);
+  const batch = broadcastDims(node, aBatch, bBatch);
+  const dims = [...batch, ...(a.length === 1 ? [] : [M]), ...(b.length === 1 ? [] : [N])];
+  return { M, K, N, aBatch, bBatch, batch, dims };
+}
+
 const matMul: OpDef = {
   arity: [2, 2],
   infer(node, [a, b]) {
     const A = need(node, a, "input A"), B = need(node, b, "input B");
-    if (A.dims.length !== 2 || B.dims.length !== 2) fail(node, `only 2-D MatMul is supported, got ${shapeStr(A.dims)} x ${shapeStr(B.dims)}`);
-    if (A.dims[1] !== B.dims[0]) fail(node, `inner dimensions differ: ${shapeStr(A.dims)} x ${shapeStr(B.dims)}`);
-    return [{ dims: [A.dims[0]!, B.dims[1]!], dtype: A.dtype }];
+    return [{ dims: matMulShape(node, A.dims, B.dims).dims, dtype: A.dtype }];
   },
   run(node, [a, b]) {
     const A = need(node, a, "input A"), B = need(node, b, "input B");
-    const [M, K] = A.dims as [number, number];
-    const N = B.dims[1]!;
-    const out = makeTensor(A.dtype, [M, N]);
-    for (let m = 0; m < M; m++)
-      for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += A.data[m * K + k]! * B.data[k * N + n]!;
-        out.data[m * N + n] = s;
-      }
+    const { M, K, N, aBatch, bBatch, batch, dims } = matMulShape(node, A.dims, B.dims);
+    const out = makeTensor(A.dtype, dims);
+    const nb = numel(batch);
+    const ia = broadcastIndex(batch, aBatch), ib = broadcastIndex(batch, bBatch);
+    const ad = A.data, bd = B.data, od = out.data;
+    const wrap = isFloat(A.dtype) ? null : wrapInt(A.dtype);
+    for (let t = 0; t < nb; t++) {
+      const aOff = (ia ? ia[t]! : aBatch.length ? t : 0) * M * K;
+      const bOff = (ib ? ib[t]! : bBatch.length ? t : 0) * K * N;
+      const oOff = t * M * N;
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += ad[aOff + m * K + k]! * bd[bOff + k * N + n]!;
+          od[oOff + m * N + n] = wrap ? wrap(s) : s;
+        }
+    }
     return [out];
   },
 };
 
 // ---------------------------------------------------------------- normalisation, activation, quantization
+
+/** Inference-mode BatchNormalization only: training mode normalises by batch statistics and updates running ones. */
+function batchNormInference(node: GraphNode): void {
+  const training = attrInt(node, "training_mode", 0);
+  if (training !== 0) fail(node, `training_mode=${training} is not supported (inference only: rtap normalises with the stored mean and variance)`);
+  if (node.outputs.filter((o) => o !== "").length > 1) fail(node, "the running-statistics outputs of training-mode BatchNormalization are not supported (inference only)");
+}
 
 const batchNorm: OpDef = {
   arity: [5, 5],
@@ -440,11 +507,12 @@ const batchNorm: OpDef = {
       const P = need(node, p, ["scale", "B", "mean", "var"][i]!);
       if (P.dims.length !== 1 || P.dims[0] !== X.dims[1]) fail(node, `parameter ${i + 1} has shape ${shapeStr(P.dims)}, expected [${X.dims[1]}]`);
     }
-    if (node.outputs.filter((o) => o !== "").length > 1) fail(node, "training-mode BatchNormalization (extra outputs) is not supported");
+    batchNormInference(node);
     return [{ dims: [...X.dims], dtype: X.dtype }];
   },
   run(node, [x, scale, bias, mean, variance]) {
     const X = need(node, x, "input X");
+    batchNormInference(node);
     const eps = attrFloat(node, "epsilon", 1e-5);
     const [N, C] = X.dims as [number, number];
     const S = numel(X.dims.slice(2));
@@ -632,15 +700,25 @@ const squeeze: OpDef = {
   },
 };
 
+/** Shape's output: the dims from `start` to `end` (opset 15; negative counts from the end, clamped to the rank). */
+export function shapeSlice(node: GraphNode, dims: readonly number[]): number[] {
+  const r = dims.length;
+  const clampAxis = (v: number): number => Math.min(r, Math.max(0, v < 0 ? v + r : v));
+  const start = clampAxis(attrInt(node, "start", 0));
+  const end = node.attrs["end"] === undefined ? r : clampAxis(attrInt(node, "end", r));
+  return dims.slice(start, Math.max(start, end));
+}
+
 const shapeOp: OpDef = {
   arity: [1, 1],
   infer(node, [x]) {
     const X = need(node, x, "input");
-    return [{ dims: [X.dims.length], dtype: "int64" }];
+    return [{ dims: [shapeSlice(node, X.dims).length], dtype: "int64" }];
   },
   run(node, [x]) {
     const X = need(node, x, "input");
-    return [makeTensor("int64", [X.dims.length], Float64Array.from(X.dims))];
+    const d = shapeSlice(node, X.dims);
+    return [makeTensor("int64", [d.length], Float64Array.from(d))];
   },
 };
 
@@ -709,21 +787,141 @@ export function onnxDType(code: number): DType | undefined {
   return ONNX_DTYPES[code];
 }
 
+/** An ONNX element type for messages: `FLOAT16 (10)`. */
+export function onnxTypeName(code: number): string {
+  const name = (DataType as unknown as Record<number, string | undefined>)[code];
+  return name ? `${name} (${code})` : `${code}`;
+}
+
+function castTarget(node: GraphNode): DType {
+  const code = attrInt(node, "to", 1);
+  const to = onnxDType(code);
+  if (!to) fail(node, `to=${onnxTypeName(code)} is not supported (rtap casts to FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 and BOOL)`);
+  return to;
+}
+
 const cast: OpDef = {
   arity: [1, 1],
   infer(node, [x]) {
     const X = need(node, x, "input");
-    const to = onnxDType(attrInt(node, "to", 1));
-    if (!to) fail(node, `casting to ONNX type ${attrInt(node, "to", 1)} is not supported`);
-    return [{ dims: [...X.dims], dtype: to }];
+    return [{ dims: [...X.dims], dtype: castTarget(node) }];
   },
   run(node, [x]) {
     const X = need(node, x, "input");
-    const to = onnxDType(attrInt(node, "to", 1))!;
+    const to = castTarget(node);
     const out = makeTensor(to, X.dims);
+    const wrap = wrapInt(to);
     for (let i = 0; i < X.data.length; i++) {
       const v = X.data[i]!;
-      out.data[i] = isFloat(to) ? v : to === "bool" ? (v !== 0 ? 1 : 0) : Math.trunc(v);
+      out.data[i] = isFloat(to) ? v : to === "bool" ? (v !== 0 ? 1 : 0) : wrap(Math.trunc(v));
+    }
+    return [out];
+  },
+};
+
+/** True when Dropout runs as the identity: inference mode, or training with ratio 0. */
+function dropoutCheck(node: GraphNode, ratio: Tensor | undefined, training: Tensor | undefined): void {
+  if (!training || training.data.length === 0 || training.data[0] === 0) return;
+  const r = ratio && ratio.data.length > 0 ? ratio.data[0]! : node.attrs["ratio"] !== undefined ? attrFloat(node, "ratio", 0.5) : 0.5;
+  if (r !== 0) fail(node, `training_mode=true with ratio ${r} drops values at random; rtap runs Dropout in inference mode only (training_mode false, or ratio 0)`);
+}
+
+/** Dropout in inference mode: the identity, and a mask of all true (the optional second output). */
+const dropout: OpDef = {
+  arity: [1, 3],
+  infer(node, [x], [, ratio, training]) {
+    const X = need(node, x, "input");
+    dropoutCheck(node, ratio, training);
+    const out: ShapeInfo[] = [{ dims: [...X.dims], dtype: X.dtype }];
+    if (node.outputs[1]) out.push({ dims: [...X.dims], dtype: "bool" });
+    return out;
+  },
+  run(node, [x, ratio, training]) {
+    const X = need(node, x, "input");
+    dropoutCheck(node, ratio, training);
+    const out: Tensor[] = [{ dtype: X.dtype, dims: [...X.dims], data: X.data }];
+    if (node.outputs[1]) out.push(makeTensor("bool", X.dims, new Int32Array(X.data.length).fill(1)));
+    return out;
+  },
+};
+
+// ---------------------------------------------------------------- Pad
+
+/** Pad's constant operands, resolved: one [begin, end] pair per axis of the input. */
+export interface PadSpec {
+  /** Per axis of the input: [begin, end]. */
+  pads: [number, number][];
+  value: number;
+}
+
+/**
+ * Pad in constant mode, both forms: opset 2-10 attributes (`pads`, `value`) and opset 11+ inputs
+ * (pads, optional constant_value, optional axes since opset 18). The pads (and axes) must be
+ * constants; the value may be a runtime tensor, whose value is then NaN here (known when the node runs).
+ */
+export function padSpec(node: GraphNode, rank: number, padsT: Tensor | undefined, valueT: Tensor | undefined, axesT: Tensor | undefined): PadSpec {
+  const mode = attrString(node, "mode", "constant");
+  if (mode !== "constant") fail(node, `mode="${mode}" is not supported (only mode="constant")`);
+  let raw: number[];
+  if (node.inputs.length > 1 && node.inputs[1]) {
+    if (!padsT) fail(node, "the pads input must be a constant (an initializer or folded at import)");
+    raw = Array.from(padsT.data);
+  } else {
+    if (node.attrs["pads"] === undefined) fail(node, "has no pads (neither the pads input nor the opset 2-10 pads attribute)");
+    raw = attrInts(node, "pads", []);
+  }
+  let axes = Array.from({ length: rank }, (_, i) => i);
+  if (node.inputs[3]) {
+    if (!axesT) fail(node, "the axes input must be a constant");
+    axes = Array.from(axesT.data, (a) => (a < 0 ? a + rank : a));
+    if (axes.some((a) => a < 0 || a >= rank) || new Set(axes).size !== axes.length) fail(node, `axes ${shapeStr(Array.from(axesT.data))} are not distinct axes of a rank-${rank} input`);
+  }
+  if (raw.length !== 2 * axes.length) fail(node, `pads ${shapeStr(raw)} must hold 2 x ${axes.length} values (begins, then ends) for a rank-${rank} input`);
+  if (raw.some((p) => !Number.isSafeInteger(p))) fail(node, `pads ${shapeStr(raw)} are not integers`);
+  if (raw.some((p) => p < 0)) fail(node, `negative pads ${shapeStr(raw)} (cropping) are not supported`);
+  const pads: [number, number][] = Array.from({ length: rank }, () => [0, 0]);
+  axes.forEach((a, i) => (pads[a] = [raw[i]!, raw[i + axes.length]!]));
+  let value = 0;
+  if (node.inputs[2]) {
+    if (valueT) {
+      if (valueT.data.length !== 1) fail(node, `constant_value must be a scalar, got shape ${shapeStr(valueT.dims)}`);
+      value = valueT.data[0]!;
+    } else value = NaN; // runtime value, known only when the node runs
+  } else value = attrFloat(node, "value", 0);
+  return { pads, value };
+}
+
+const pad: OpDef = {
+  arity: [1, 4],
+  infer(node, [x], [, padsT, valueT, axesT]) {
+    const X = need(node, x, "input");
+    const { pads } = padSpec(node, X.dims.length, padsT, valueT, axesT);
+    const dims = X.dims.map((d, i) => d + pads[i]![0] + pads[i]![1]);
+    if (numel(dims) > 2 ** 28) fail(node, `pads ${shapeStr(pads.flat())} make a tensor of ${numel(dims)} elements (shape ${shapeStr(dims)})`);
+    return [{ dims, dtype: X.dtype }];
+  },
+  run(node, [x, padsT, valueT, axesT]) {
+    const X = need(node, x, "input");
+    const { pads, value } = padSpec(node, X.dims.length, padsT, valueT, axesT);
+    const dims = X.dims.map((d, i) => d + pads[i]![0] + pads[i]![1]);
+    if (numel(dims) > 2 ** 28) fail(node, `pads ${shapeStr(pads.flat())} make a tensor of ${numel(dims)} elements (shape ${shapeStr(dims)})`);
+    const out = makeTensor(X.dtype, dims);
+    out.data.fill(value);
+    const rank = dims.length;
+    if (numel(X.dims) === 0) return [out];
+    // Copy the input row by row (the innermost axis is contiguous in both).
+    const os = strides(dims), inner = X.dims[rank - 1] ?? 1;
+    const rows = numel(X.dims) / inner;
+    const outer = X.dims.slice(0, -1);
+    const idx = new Array<number>(outer.length).fill(0);
+    for (let r = 0; r < rows; r++) {
+      let off = rank > 0 ? pads[rank - 1]![0] : 0;
+      for (let k = 0; k < outer.length; k++) off += (idx[k]! + pads[k]![0]) * os[k]!;
+      out.data.set(X.data.subarray(r * inner, (r + 1) * inner), off);
+      for (let k = outer.length - 1; k >= 0; k--) {
+        if (++idx[k]! < outer[k]!) break;
+        idx[k] = 0;
+      }
     }
     return [out];
   },
@@ -761,7 +959,7 @@ export const OPS: Record<string, OpDef> = {
   Flatten: flatten,
   Reshape: reshape,
   Identity: identityOp(),
-  Dropout: identityOp(3),
+  Dropout: dropout,
   Constant: constantOp,
   Cast: cast,
   QuantizeLinear: quantizeLinear,
@@ -771,6 +969,7 @@ export const OPS: Record<string, OpDef> = {
   Unsqueeze: unsqueeze,
   Squeeze: squeeze,
   Concat: concat,
+  Pad: pad,
 };
 
 export const SUPPORTED_OPS = Object.keys(OPS).sort();

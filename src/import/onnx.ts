@@ -7,21 +7,43 @@
  *  2. nodes are validated (known operator, arity, every input defined) and topologically sorted;
  *  3. constant subgraphs are folded (any node whose inputs are all constant, e.g. Constant -> Cast
  *     feeding Clip bounds, or Shape of a tensor with a known shape);
- *  4. every tensor's shape and type is inferred (src/float/ops.ts).
+ *  4. every tensor's shape and type is inferred (src/float/ops.ts);
+ *  5. constant-mode Pad nodes are folded into the Conv or pool they feed where exact
+ *     (src/import/fold-pad.ts).
  * Every problem is an RtapError that names the file and the node.
+ *
+ * A model rtap compiles has one float32 image input [N, C, H, W] and one output (the logits); that
+ * rule is the default. `inputs: "tensors"` lifts it (any number of inputs and outputs, any rank and
+ * supported element type) to run other graphs through the same operator kernels, as the ONNX
+ * backend conformance tests do.
  */
 import { readFileSync } from "node:fs";
 import { fromBinary } from "@bufbuild/protobuf";
 import { AttributeProto_AttributeType as AT, ModelProtoSchema, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from "onnx-buf";
 import { RtapError } from "../errors.js";
-import { onnxDType, opDef, type ShapeInfo } from "../float/ops.js";
+import { onnxDType, onnxTypeName, opDef, shapeSlice, type ShapeInfo } from "../float/ops.js";
+import { foldPads } from "./fold-pad.js";
 import type { AttrValue, ConstTensor, DType, Graph, GraphInput, GraphNode } from "./graph.js";
 import { nodeWhere, numel } from "./graph.js";
 
 export interface ImportOptions {
   /** Name used in messages (defaults to the path). */
   displayName?: string;
+  /**
+   * "image" (default): exactly one float32 [N, C, H, W] input (a symbolic batch becomes 1) and one
+   * output, what quantization and compilation need. "tensors": any number of inputs of any rank
+   * and supported element type (every dimension fixed), and any number of outputs.
+   */
+  inputs?: "image" | "tensors";
 }
+
+/**
+ * Operators whose definition has not changed since opset 1 (the later versions only added types or
+ * attributes whose defaults keep the old behaviour); models of opsets 1..6 may use these only.
+ */
+const UNCHANGED_SINCE_OPSET_1 = new Set([
+  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "MatMul", "Relu", "Flatten", "Identity", "Constant", "Gather", "Shape", "Squeeze", "Unsqueeze",
+]);
 
 export function importOnnxFile(path: string, opts: ImportOptions = {}): Graph {
   let bytes: Uint8Array;
@@ -30,10 +52,10 @@ export function importOnnxFile(path: string, opts: ImportOptions = {}): Graph {
   } catch (e) {
     throw new RtapError(`cannot read model file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
   }
-  return importOnnxBytes(bytes, opts.displayName ?? path);
+  return importOnnxBytes(bytes, opts.displayName ?? path, opts);
 }
 
-export function importOnnxBytes(bytes: Uint8Array, source: string): Graph {
+export function importOnnxBytes(bytes: Uint8Array, source: string, opts: Pick<ImportOptions, "inputs"> = {}): Graph {
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);
@@ -41,20 +63,29 @@ export function importOnnxBytes(bytes: Uint8Array, source: string): Graph {
     throw new RtapError(`not a valid ONNX file (protobuf decoding failed: ${(e as Error).message})`, source);
   }
   try {
-    return buildGraph(model, source);
+    return buildGraph(model, source, opts.inputs ?? "image");
   } catch (e) {
     if (e instanceof RtapError) throw new RtapError(e.message, source);
     throw e;
   }
 }
 
-function buildGraph(model: ModelProto, source: string): Graph {
+function buildGraph(model: ModelProto, source: string, inputMode: "image" | "tensors"): Graph {
   const g = model.graph;
   if (!g || g.node.length === 0) throw new RtapError("the file holds no graph (is it an ONNX model?)");
   const opsetEntry = model.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
   const opset = opsetEntry ? Number(opsetEntry.version) : 0;
   if (!opsetEntry) throw new RtapError("the model imports no default-domain opset");
-  if (opset < 7) throw new RtapError(`opset ${opset} is too old; rtap supports opset 7 and newer`);
+  if (opset < 1) throw new RtapError(`opset ${opset} is not a valid opset version`);
+  if (opset < 7) {
+    const i = g.node.findIndex((n) => !UNCHANGED_SINCE_OPSET_1.has(n.opType));
+    if (i >= 0) {
+      const changed = g.node[i]!;
+      throw new RtapError(
+        `opset ${opset} is too old for ${changed.opType} (node "${changed.name || `${changed.opType}_${i}`}"); rtap supports opset 7 and newer, and older opsets only for operators whose definition has not changed since`,
+      );
+    }
+  }
 
   const constants = new Map<string, ConstTensor>();
   for (const t of g.initializer) {
@@ -65,9 +96,9 @@ function buildGraph(model: ModelProto, source: string): Graph {
   const inputs: GraphInput[] = [];
   for (const vi of g.input) {
     if (constants.has(vi.name)) continue; // old exporters list initializers as inputs too
-    inputs.push(graphInput(vi));
+    inputs.push(graphInput(vi, inputMode));
   }
-  if (inputs.length !== 1) {
+  if (inputMode === "image" && inputs.length !== 1) {
     throw new RtapError(`rtap expects exactly one graph input (an image batch), found ${inputs.length}: ${inputs.map((i) => i.name).join(", ") || "none"}`);
   }
 
@@ -100,7 +131,7 @@ function buildGraph(model: ModelProto, source: string): Graph {
     let outInfo: ShapeInfo[];
     if (foldable) {
       const args = node.opType === "Shape" ? [{ dtype: inInfo[0]!.dtype, dims: inInfo[0]!.dims, data: new Float32Array(0) }] : inConst;
-      const outs = node.opType === "Shape" ? [{ dtype: "int64" as DType, dims: [inInfo[0]!.dims.length], data: Float64Array.from(inInfo[0]!.dims) }] : def.run(node, args);
+      const outs = node.opType === "Shape" ? shapeOf(node, inInfo[0]!.dims) : def.run(node, args);
       outs.forEach((t, i) => {
         const name = node.outputs[i];
         if (name) constants.set(name, t);
@@ -119,7 +150,11 @@ function buildGraph(model: ModelProto, source: string): Graph {
 
   const outputs = g.output.map((o) => o.name);
   for (const o of outputs) if (!shapes.has(o)) throw new RtapError(`graph output "${o}" is not produced by any node`);
-  if (outputs.length !== 1) throw new RtapError(`rtap expects exactly one graph output (the logits), found ${outputs.length}`);
+  if (inputMode === "image" && outputs.length !== 1) throw new RtapError(`rtap expects exactly one graph output (the logits), found ${outputs.length}`);
+
+  const { nodes: remaining } = foldPads({ nodes: kept, constants, shapes, dtypes, outputs });
+  kept.length = 0;
+  kept.push(...remaining);
 
   // Drop constants nothing uses any more (folded intermediates), keep graph outputs.
   const live = new Set<string>(outputs);
@@ -129,12 +164,26 @@ function buildGraph(model: ModelProto, source: string): Graph {
   return { name: g.name || "graph", source, opset, inputs, outputs, nodes: kept, constants, shapes, dtypes };
 }
 
-function graphInput(vi: ValueInfoProto): GraphInput {
+function shapeOf(node: GraphNode, dims: readonly number[]): ConstTensor[] {
+  const d = shapeSlice(node, dims);
+  return [{ dtype: "int64", dims: [d.length], data: Float64Array.from(d) }];
+}
+
+function graphInput(vi: ValueInfoProto, mode: "image" | "tensors"): GraphInput {
   const where = `graph input "${vi.name}"`;
   const tt = vi.type?.value;
-  if (!tt || tt.case !== "tensorType") throw new RtapError("is not a tensor", where);
+  if (!tt || tt.case !== "tensorType") throw new RtapError(`is ${tt?.case ? `of kind ${tt.case}` : "untyped"}; rtap takes tensor inputs only`, where);
   const dtype = onnxDType(tt.value.elemType);
-  if (dtype !== "float32") throw new RtapError(`has element type ${dtype ?? tt.value.elemType}; rtap expects float32 images`, where);
+  if (mode === "tensors") {
+    if (!dtype) throw new RtapError(`has element type ${onnxTypeName(tt.value.elemType)}, which rtap does not support`, where);
+    if (!tt.value.shape) throw new RtapError("has no shape; rtap needs every input dimension", where);
+    const dims = tt.value.shape.dim.map((d, i) => {
+      if (d.value.case === "dimValue" && d.value.value >= 0n) return Number(d.value.value);
+      throw new RtapError(`dimension ${i} is not a fixed size`, where);
+    });
+    return { name: vi.name, dims, dtype };
+  }
+  if (dtype !== "float32") throw new RtapError(`has element type ${dtype ?? onnxTypeName(tt.value.elemType)}; rtap expects float32 images`, where);
   const dimsProto = tt.value.shape?.dim ?? [];
   const dims = dimsProto.map((d, i) => {
     if (d.value.case === "dimValue") return Number(d.value.value);
@@ -235,7 +284,7 @@ function topoSort(nodes: GraphNode[], available: Set<string>): GraphNode[] {
 /** TensorProto -> typed array, checked against its dims. */
 export function tensorFromProto(t: TensorProto, where: string): ConstTensor {
   const dtype = onnxDType(t.dataType);
-  if (!dtype) throw new RtapError(`has unsupported element type ${t.dataType}`, where);
+  if (!dtype) throw new RtapError(`has element type ${onnxTypeName(t.dataType)}, which rtap does not support`, where);
   if (t.dataLocation === 1 || t.externalData.length > 0) throw new RtapError("uses external data files, which rtap does not read; re-export with weights embedded", where);
   const dims = t.dims.map((d) => Number(d));
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new RtapError(`has invalid dims [${dims.join(",")}]`, where);

@@ -117,7 +117,8 @@ describe("bad ONNX input gives an RtapError naming the problem and the node", ()
   test("kernel_shape that contradicts the weights, 3-D kernels, negative pads, zero strides", () => {
     const cases: [(n: NodeProto) => void, string][] = [
       [(n) => setAttr(n, "kernel_shape", { ints: [5n, 5n] }), "kernel_shape [5,5] does not match weight shape [16,16,3,3]"],
-      [(n) => setAttr(n, "kernel_shape", { ints: [3n, 3n, 3n] }), "kernel_shape must be 2 positive values (2-D only), got [3,3,3]"],
+      [(n) => setAttr(n, "kernel_shape", { ints: [3n, 3n, 3n] }), "kernel_shape [3,3,3] is 3-D; rtap supports 2-D windows only (input shape [1,16,28,28])"],
+      [(n) => setAttr(n, "kernel_shape", { ints: [0n, 3n] }), "kernel_shape must be 2 positive values (2-D only), got [0,3]"],
       [(n) => setAttr(n, "pads", { ints: [-1n, 1n, 1n, 1n] }), "unsupported pads [-1,1,1,1]"],
       [(n) => setAttr(n, "strides", { ints: [0n, 1n] }), "unsupported strides [0,1]"],
     ];
@@ -144,9 +145,14 @@ describe("bad ONNX input gives an RtapError naming the problem and the node", ()
     const flat = b().input("X", [1, 784]);
     flat.output(flat.node("Relu", ["X"]));
     expectRtapError(() => importOnnxBytes(flat.bytes(), "flat.onnx"), 'graph input "X": has shape [1,784]; rtap expects an image batch [N, C, H, W]');
+    // Add changed in opset 7 (numpy broadcasting replaced the broadcast/axis attributes)
     const old = new OnnxModelBuilder({ opset: 6 }).input("X", [1, 1, 4, 4]);
-    old.output(old.node("Relu", ["X"]));
-    expectRtapError(() => importOnnxBytes(old.bytes(), "old.onnx"), "old.onnx: opset 6 is too old; rtap supports opset 7 and newer");
+    old.output(old.node("Add", ["X", old.node("Relu", ["X"])], 1, {}, "old_add"));
+    expectRtapError(() => importOnnxBytes(old.bytes(), "old.onnx"), 'old.onnx: opset 6 is too old for Add (node "old_add"); rtap supports opset 7 and newer, and older opsets only for operators whose definition has not changed since');
+    // Relu alone has not changed since opset 1: such a model imports
+    const relu = new OnnxModelBuilder({ opset: 6 }).input("X", [1, 1, 4, 4]);
+    relu.output(relu.node("Relu", ["X"]));
+    assert.equal(importOnnxBytes(relu.bytes(), "relu6.onnx").opset, 6);
     const int = edited((m) => {
       const t = m.graph!.input[0]!.type!.value;
       assert.equal(t.case, "tensorType");
