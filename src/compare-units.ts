@@ -18,7 +18,7 @@ import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
-import { makeSimContext, programMovement } from "./compiler/simulate.js";
+import { makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
 import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
 import { runReference } from "./reference/integer.js";
@@ -94,6 +94,8 @@ export class UnitTaskRunner {
   private readonly mappings = new WeakMap<NetworkPlan, Map<number, UnitMapping>>();
   /** Free register buffers of finished tasks, by row count. */
   private readonly buffers = new Map<number, Int32Array[]>();
+  /** Structural classes by architecture (every variant on one architecture shares them). */
+  private readonly classes = new Map<string, SharedClasses>();
 
   constructor(
     readonly q: QGraph,
@@ -169,6 +171,12 @@ export class UnitTaskRunner {
     // have as many rows in every variant, and reallocating them per task cost kernel time.
     const sim = makeSimContext(this.q, plan.arch, plan.layout);
     sim.buffers = this.buffers;
+    // Classes (expansions and their static events) do carry over, compact, between the variants
+    // of one architecture: the pass-off variants meet the same steps (per-channel thresholds above all).
+    const archKey = JSON.stringify([plan.arch, plan.layout.kind]);
+    let shared = this.classes.get(archKey);
+    if (!shared) this.classes.set(archKey, (shared = new SharedClasses()));
+    sim.sharedClasses = shared;
     const ue = runUnit(plan, sim, cu, producerMapping, env, this.batch, { mode: "fast", events: true });
     trimPool(this.buffers, BUFFER_POOL_BYTES);
     const got = env.get(cu.unit.output)!, want = this.reference.get(cu.unit.output)!;

@@ -34,7 +34,8 @@ import type { RowLayout } from "./rowlayout.js";
 
 export type SimMode = "fast" | "bit";
 
-interface StructuralClass {
+/** Steps with equal structural keys: one expansion, its static events, its word-level semantics. */
+export interface StructuralClass {
   plan: MacroPlan;
   events: ApEvents;
   /** MAC steps (weight folding off): the predicated subtract that goes with the add in `plan`. */
@@ -77,6 +78,56 @@ export interface SimContext {
    * (testbench writes, not events): the word level prices no weight writes either.
    */
   macWeightCells?: readonly [number, number];
+  /**
+   * Word level: structural classes shared with other contexts of the same row layout and timing
+   * (see SharedClasses), consulted before expanding a class afresh.
+   */
+  sharedClasses?: SharedClasses;
+}
+
+/**
+ * Structural classes shared between the simulation contexts of one architecture (row layout,
+ * geometry, timing): a class's static events and word-level semantics depend on its structural
+ * key and the array's row count only, so one unit met in several variants (the compare ablation
+ * recompiles every unit seven times) or several units with equal steps expand it once per thread.
+ * The requantization thresholds alone are one class per output channel (~3,900 per ResNet-18
+ * variant, ~1.5 ms each to expand). Kept compact: the op, its detail and its events, not the
+ * micro-ops (whole plans kept across units grew the heap to 600 MB of small objects), so only the
+ * word level may use them; `maxClasses` bounds the store (cleared when full).
+ */
+export class SharedClasses {
+  private readonly byRows = new Map<number, Map<number | string, StructuralClass>>();
+  private count = 0;
+  constructor(readonly maxClasses = 200_000) {}
+
+  get(rows: number, key: number | string): StructuralClass | undefined {
+    return this.byRows.get(rows)?.get(key);
+  }
+
+  set(rows: number, key: number | string, cl: StructuralClass): void {
+    if (this.count >= this.maxClasses) {
+      this.byRows.clear();
+      this.count = 0;
+    }
+    let m = this.byRows.get(rows);
+    if (!m) this.byRows.set(rows, (m = new Map()));
+    m.set(key, cl);
+    this.count++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}
+
+/** A plan's op, detail and offsets without its micro-ops: all the word level reads of a class. */
+function compactPlan(p: MacroPlan): MacroPlan {
+  return {
+    op: p.op, detail: p.detail, startOffsets: p.startOffsets, endOffsets: p.endOffsets, micro: [], steps: [],
+    staticEvents: () => {
+      throw new Error("internal: a shared structural class keeps no micro-ops (word level only)");
+    },
+  };
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
@@ -206,6 +257,13 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
     const key = structuralKey(p, i, geom, domainDelta);
     let c = ctx.classIndex.get(key);
     if (c === undefined) {
+      const shared = ctx.sharedClasses?.get(rows, key);
+      if (shared) {
+        c = ctx.classes.push(shared) - 1;
+        ctx.classIndex.set(key, c);
+        cls[i] = c;
+        continue;
+      }
       let op: MacroOp;
       if (o === OP_MAC) {
         // represented by its add; the sub is derived when pricing
@@ -223,6 +281,12 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
           cl.macReturn = zeroEvents();
           for (let g = 0; g < geom.groups; g++) addShift(cl.macReturn, cl.sub.plan.startOffsets[g]! - plan.endOffsets[g]!, rows, geom, ctx.arch.timing);
         }
+      }
+      if (ctx.sharedClasses) {
+        if (o === OP_MAC) cl.sub ??= subOfClass(ctx, plan, rows);
+        cl.plan = compactPlan(cl.plan);
+        if (cl.sub) cl.sub = { plan: compactPlan(cl.sub.plan), events: cl.sub.events };
+        ctx.sharedClasses.set(rows, key, cl);
       }
       c = ctx.classes.push(cl) - 1;
       ctx.classIndex.set(key, c);
@@ -814,6 +878,7 @@ function addOutKernel(
   isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, lb: number, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
 ): Float64Array {
+  if (wd <= 16) return addOutKernelNarrow(isAdd, av, bv, pat, lb, out, N, realRows, idle, wd, dSigned, aw, aSigned, bw, bSigned, capA, capB);
   const mask = wd >= 32 ? -1 : (2 ** wd - 1) | 0;
   const laneMask = mask << lb;
   const am = (aSigned ? -1 : (2 ** aw - 1) | 0) & mask, bm = (bSigned ? -1 : (2 ** bw - 1) | 0) & mask;
@@ -840,6 +905,57 @@ function addOutKernel(
       c = c & ~(c << 1);
       dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]! + POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
       chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
+      sa += a >>> 31;
+      sb += b >>> 31;
+    }
+    dstW += weight * dst;
+    chainW += weight * 2 * chain;
+    saW += weight * 2 * sa;
+    sbW += weight * 2 * sb;
+    weight = idle;
+    end = N;
+  }
+  kernelCounts[0] = dstW;
+  kernelCounts[1] = chainW;
+  kernelCounts[2] = capA ? saW : 0;
+  kernelCounts[3] = capB ? sbW : 0;
+  return kernelCounts;
+}
+
+/**
+ * addOutKernel for destinations of at most 16 bits (most DAG nodes): every word it counts (old
+ * and new contents, carry vector) fits one POPCOUNT16 lookup instead of two. Same results.
+ */
+function addOutKernelNarrow(
+  isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, lb: number, out: Int32Array, N: number, realRows: number, idle: number,
+  wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
+): Float64Array {
+  const mask = (2 ** wd - 1) | 0;
+  const laneMask = mask << lb;
+  const am = (aSigned ? -1 : (2 ** aw - 1) | 0) & mask, bm = (bSigned ? -1 : (2 ** bw - 1) | 0) & mask;
+  const sh = 32 - wd;
+  const sgn = isAdd ? 1 : -1;
+  let dstW = 0, chainW = 0, saW = 0, sbW = 0;
+  let weight = 1;
+  let end = realRows;
+  for (let r = 0; r < N; ) {
+    let dst = 0, chain = 0, sa = 0, sb = 0;
+    for (; r < end; r++) {
+      const a = av[r]!, b = bv[r]!;
+      const au = a & am, bu = b & bm;
+      const full = au + sgn * bu;
+      const nu = full & mask;
+      out[r] = dSigned ? (nu << sh) >> sh : nu;
+      let f = 0;
+      if (pat) {
+        const w = pat[r]!;
+        f = (w >>> lb) & mask;
+        pat[r] = (w & ~laneMask) | (nu << lb);
+      }
+      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      c = c & ~(c << 1);
+      dst += POPCOUNT16[f]! + POPCOUNT16[nu]!;
+      chain += POPCOUNT16[c]!;
       sa += a >>> 31;
       sb += b >>> 31;
     }

@@ -27,6 +27,10 @@ function check(model: string, images: number): void {
   const variants: ApVariantSpec[] = [
     { key: "rtm-ap", arch: "rtm-ap", movementVariants: true },
     { key: "ablation: cse off", arch: "rtm-ap", disable: ["cse"] },
+    // after the full pipeline in one runner: they reuse its shared structural classes (MAC
+    // classes with their subtracts, per-channel thresholds, wider values)
+    { key: "ablation: weight-folding off", arch: "rtm-ap", disable: ["weightFolding"] },
+    { key: "ablation: bitwidth off", arch: "rtm-ap", disable: ["bitwidth"] },
     { key: "ablation: serial layout", arch: "rtm-ap", layout: "serial" },
   ];
   const runner = new UnitTaskRunner(q, pixels, images, variants);
@@ -35,7 +39,7 @@ function check(model: string, images: number): void {
     const net = compileNetwork(q, { arch: serial ? { ...arch, array: { ...arch.array, layout: "serial" } } : arch, disable });
     return runCompiled(net, pixels, images, { mode: "fast", events: true });
   };
-  const expected = [whole([]), whole(["cse"]), whole([], true)];
+  const expected = [whole([]), whole(["cse"]), whole(["weightFolding"]), whole(["bitwidth"]), whole([], true)];
   const layoutOff = whole(["layout"]), movementOff = whole(["movement"]);
   variants.forEach((v, vi) => {
     for (let u = 0; u < runner.unitCount; u++) {
