@@ -141,6 +141,8 @@ interface Operand {
 
 class Lowerer {
   private readonly q: QGraph;
+  /** Load sources per conv of the unit, by (input channel, kernel tap): see UnitProgram.load. */
+  private readonly loadSources = new Map<object, LoadSource[]>();
   /** Set on interleaved (paged) rows. */
   private readonly paged: PagedAllocator | null;
   constructor(
@@ -470,6 +472,9 @@ class Lowerer {
     this.alloc.resetIn(plan.inWidth);
     const leaves: Operand[] = new Array(J);
     const order = columnPlacementOrder(J, this.ctx.passes.allocation);
+    // one load source per (channel, tap) of the term, shared by every block that loads it
+    let sources = this.loadSources.get(conv);
+    if (!sources) this.loadSources.set(conv, (sources = new Array<LoadSource>(C * K)));
     const loaded: Operand[] = new Array(J);
     for (const j of order) {
       const c = c0 + Math.floor(j / K), k = j % K;
@@ -478,7 +483,8 @@ class Lowerer {
       const hi = padded ? Math.max(0, inT.maxPerChannel[c]!) : inT.maxPerChannel[c]!;
       colMin[j] = lo;
       colMax[j] = hi;
-      loaded[j] = this.loadIn(c, k, { tensor: conv.input, channel: c, sy: conv.stride[0], sx: conv.stride[1], dy: ky - conv.pads[0], dx: kx - conv.pads[1], pad: 0 }, plan.inWidth, lo, hi, plan.inSigned);
+      const src = (sources[c * K + k] ??= { tensor: conv.input, channel: c, sy: conv.stride[0], sx: conv.stride[1], dy: ky - conv.pads[0], dx: kx - conv.pads[1], pad: 0 });
+      loaded[j] = this.loadIn(c, k, src, plan.inWidth, lo, hi, plan.inSigned);
     }
     for (let j = 0; j < J; j++) leaves[j] = loaded[j]!;
     // The block's ternary matrix (rows o0..o1-1, columns of this slice).
@@ -802,15 +808,24 @@ function hasRequant(u: ComputeUnit): boolean {
 }
 
 /** Column placement order: natural (CSE groups share a packing level) or scattered (allocation off). */
-function columnPlacementOrder(J: number, optimized: boolean): number[] {
-  const order = Array.from({ length: J }, (_, j) => j);
-  if (optimized) return order;
-  // Interleave with a stride so consecutive columns land on different packing levels.
-  const stride = 7;
-  const out: number[] = [];
-  for (let s = 0; s < stride; s++) for (let j = s; j < J; j += stride) out.push(j);
-  return out;
+function columnPlacementOrder(J: number, optimized: boolean): Int32Array {
+  const key = optimized ? J : -J - 1;
+  let order = placementOrders.get(key);
+  if (order) return order;
+  order = new Int32Array(J);
+  if (optimized) for (let j = 0; j < J; j++) order[j] = j;
+  else {
+    // Interleave with a stride so consecutive columns land on different packing levels.
+    const stride = 7;
+    let n = 0;
+    for (let s = 0; s < stride; s++) for (let j = s; j < J; j += stride) order[n++] = j;
+  }
+  placementOrders.set(key, order);
+  return order;
 }
+
+/** columnPlacementOrder's results (read only), by J (natural) and -J-1 (scattered): blocks repeat them. */
+const placementOrders = new Map<number, Int32Array>();
 
 /** The naive reduction: every row a running sum of its non-zero terms in column order. */
 function naiveChain(matrix: { rows: number; cols: number; data: Int8Array }, ranges: { min: Float64Array; max: Float64Array }): { dag: ExprDag; cost: { additions: number; cycles: number } } {

@@ -177,9 +177,23 @@ export class UnitProgram {
     this.imm[i] = imm;
   }
 
+  /** Index in `loads` of every source object seen (a source passed again shares its entry). */
+  private loadIndex: Map<LoadSource, number> | undefined = new Map();
+
+  /**
+   * A load step. Passing the same source object again (the lowering reuses one per input channel
+   * and kernel tap) shares its `loads` entry: with loop interchange off every output reloads its
+   * whole receptive field, ~10^7 loads per ResNet-18 variant, and an object per load was most of
+   * the lowering's garbage.
+   */
   load(dst: number, src: LoadSource): void {
-    this.loads.push(src);
-    this.step(OP_LOAD, dst, -1, -1, this.loads.length - 1);
+    const index = this.loadIndex!;
+    let k = index.get(src);
+    if (k === undefined) {
+      k = this.loads.push(src) - 1;
+      index.set(src, k);
+    }
+    this.step(OP_LOAD, dst, -1, -1, k);
   }
 
   store(src: number, tensor: string, channel: number): void {
@@ -225,6 +239,7 @@ export class UnitProgram {
     this.b = this.b.slice(0, this.nSteps);
     this.imm = this.imm.slice(0, this.nSteps);
     this.freeList = this.freeList.slice(0, this.nFree);
+    this.loadIndex = undefined;
     return this;
   }
 
