@@ -275,20 +275,21 @@ export function compareInputs(q: QGraph, opts: Pick<CompareOptions, "dataset" | 
   return { pixels: randomImages(inShape, n, (opts.seed ?? 0) + 1), inputs: `${n} seeded random image(s)`, count: n };
 }
 
-/** What an AP worker thread needs to rebuild the network, its inputs and the variants. */
+/**
+ * What an AP worker thread needs: the quantized network and its input images (structured-cloned
+ * from the main thread, which has them already: re-quantizing ResNet-18 in every worker cost
+ * ~5 s before its first task), and the variants.
+ */
 export interface ApWorkerData {
-  model: string;
-  seed?: number;
-  dataset?: string;
-  images?: number;
+  qgraph: QGraph;
+  pixels: Uint8Array;
+  count: number;
   variants: ApVariantSpec[];
 }
 
 /** The (variant, unit) task runner of a network, in this thread or a worker (see compare-units.ts). */
 export function makeTaskRunner(d: ApWorkerData): UnitTaskRunner {
-  const q = loadQuantizedModel(d.model, { seed: d.seed }).qgraph;
-  const { pixels, count } = compareInputs(q, d);
-  return new UnitTaskRunner(q, pixels, count, d.variants);
+  return new UnitTaskRunner(d.qgraph, d.pixels, d.count, d.variants);
 }
 
 type WorkerReply =
@@ -424,7 +425,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     stage(
       `compile and simulate ${variants.map((v) => v.key).join(", ")}: unit by unit${workers > 1 ? ` on ${workers} worker threads` : ""}`,
     );
-    const results = await runVariants({ model, seed: opts.seed, dataset: opts.dataset, images: opts.images, variants }, workers, live, opts.onProgress ?? (() => {}));
+    const results = await runVariants({ qgraph: q, pixels, count, variants }, workers, live, opts.onProgress ?? (() => {}));
     variants.forEach((v, i) => runs.set(v.key, apRunOf(results[i]!, count)));
   }
   const byTarget = new Map<string, TargetResult>();
