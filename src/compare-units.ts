@@ -208,6 +208,9 @@ export class UnitTaskRunner {
             movementOff: programMovement(this.q, plan.arch, cu.program, cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false }),
           };
     }
+    // the program is this task's alone (weight-stationary units keep theirs in the plan): its
+    // storage goes to the next task's program
+    if (!cu.stationary) cu.program.recycle();
     return result;
   }
 }

@@ -58,23 +58,61 @@ export interface LoadSource {
   pad: number;
 }
 
+/**
+ * Spare array buffers by byte length: what growing program arrays gave up, and the storage of
+ * programs whose owner recycled them (UnitProgram.recycle). A ResNet-18 unit grows ~20 arrays to
+ * 10^6-10^7 entries; fresh buffers each time made V8 collect garbage for external-memory pressure
+ * over and over. Bounded by SPARE_LIMIT_BYTES.
+ */
+const spareBuffers = new Map<number, ArrayBuffer[]>();
+let spareBytes = 0;
+const SPARE_LIMIT_BYTES = 256 * 2 ** 20;
+
+function takeBuffer(bytes: number): ArrayBuffer {
+  const b = spareBuffers.get(bytes)?.pop();
+  if (!b) return new ArrayBuffer(bytes);
+  spareBytes -= bytes;
+  return b;
+}
+
+function giveBuffer(b: ArrayBuffer): void {
+  if (b.byteLength < 4096 || spareBytes + b.byteLength > SPARE_LIMIT_BYTES) return;
+  let list = spareBuffers.get(b.byteLength);
+  if (!list) spareBuffers.set(b.byteLength, (list = []));
+  list.push(b);
+  spareBytes += b.byteLength;
+}
+
+/** Capacities are powers of two, so spare buffers fit arrays of every element type. */
+function capacityFor(n: number, old: number): number {
+  let c = Math.max(old * 2, 1024);
+  while (c < n) c *= 2;
+  return c;
+}
+
 class Grow {
   static i32(a: Int32Array, n: number): Int32Array {
     if (n <= a.length) return a;
-    const b = new Int32Array(Math.max(n, a.length * 2));
+    const b = new Int32Array(takeBuffer(capacityFor(n, a.length) * 4));
     b.set(a);
+    b.fill(0, a.length);
+    giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
   static u8(a: Uint8Array, n: number): Uint8Array {
     if (n <= a.length) return a;
-    const b = new Uint8Array(Math.max(n, a.length * 2));
+    const b = new Uint8Array(takeBuffer(capacityFor(n, a.length)));
     b.set(a);
+    b.fill(0, a.length);
+    giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
   static f64(a: Float64Array, n: number): Float64Array {
     if (n <= a.length) return a;
-    const b = new Float64Array(Math.max(n, a.length * 2));
+    const b = new Float64Array(takeBuffer(capacityFor(n, a.length) * 8));
     b.set(a);
+    b.fill(0, a.length);
+    giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
 }
@@ -245,6 +283,27 @@ export class UnitProgram {
     this.freeList = this.freeList.subarray(0, this.nFree);
     this.loadIndex = undefined;
     return this;
+  }
+
+  /**
+   * Gives the program's array storage to the next programs of this thread. The caller promises
+   * that nothing reads this program (or an array taken from it) again; it is left empty.
+   */
+  recycle(): void {
+    const arrays = [
+      this.width, this.signed, this.region, this.kind, this.tag, this.tag2, this.min, this.max, this.cell0, this.reg, this.lane, this.laneBit,
+      this.op, this.dst, this.a, this.b, this.imm, this.freeList,
+    ];
+    const seen = new Set<ArrayBufferLike>();
+    for (const x of arrays) {
+      if (seen.has(x.buffer)) continue;
+      seen.add(x.buffer);
+      giveBuffer(x.buffer as ArrayBuffer);
+    }
+    this.width = this.signed = this.region = this.kind = this.laneBit = this.op = new Uint8Array(0);
+    this.tag = this.tag2 = this.cell0 = this.reg = this.lane = this.dst = this.a = this.b = this.imm = this.freeList = new Int32Array(0);
+    this.min = this.max = new Float64Array(0);
+    this.nValues = this.nSteps = this.nFree = 0;
   }
 
   /** The value's cells (bit i at cell0 + i x cellStride). */
