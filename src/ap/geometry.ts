@@ -185,16 +185,29 @@ export class ApGeometry {
     return o;
   }
 
-  /** Offsets of the cell's group at which the cell is under some port (ascending; all offsets for a flag). */
-  offsetsShowing(cell: number): number[] {
-    if (cell >= this.trackCells) return [];
-    const d = cell % this.domains;
-    const out: number[] = [];
-    for (const p of this.portPositions) {
-      const o = d - p;
-      if (o >= this.minOffset && o <= this.maxOffset) out.push(o);
+  /** offsetsShowing per domain (built on first use). */
+  private showingByDomain?: readonly (readonly number[])[];
+
+  /**
+   * Offsets of the cell's group at which the cell is under some port (ascending; none for a flag).
+   * One shared read-only array per domain: macro expansion asks for it on every cell of every
+   * bit step (it was a third of the serial layout's garbage).
+   */
+  offsetsShowing(cell: number): readonly number[] {
+    if (cell >= this.trackCells) return NO_OFFSETS;
+    if (!this.showingByDomain) {
+      const all: number[][] = [];
+      for (let d = 0; d < this.domains; d++) {
+        const out: number[] = [];
+        for (const p of this.portPositions) {
+          const o = d - p;
+          if (o >= this.minOffset && o <= this.maxOffset) out.push(o);
+        }
+        all.push(out.sort((a, b) => a - b));
+      }
+      this.showingByDomain = all;
     }
-    return out.sort((a, b) => a - b);
+    return this.showingByDomain[cell % this.domains]!;
   }
 
   describeColumn(col: number): string {
@@ -259,3 +272,5 @@ export class ApGeometry {
     return makeValue(name, cells, signed);
   }
 }
+
+const NO_OFFSETS: readonly number[] = [];

@@ -58,14 +58,14 @@ function cellsOf(step: Step): number[] {
  * Legal offsets per shift group at which every given cell is under a port (flags are always
  * visible). Returns null when some group has none.
  */
-export function feasibleOffsets(geom: ApGeometry, cells: readonly number[]): Map<number, number[]> | null {
-  const byGroup = new Map<number, number[]>();
+export function feasibleOffsets(geom: ApGeometry, cells: readonly number[]): Map<number, readonly number[]> | null {
+  const byGroup = new Map<number, readonly number[]>();
   for (const c of cells) {
     const g = geom.groupOfCell(c);
     if (g < 0) continue;
     const shows = geom.offsetsShowing(c);
     const prev = byGroup.get(g);
-    byGroup.set(g, prev === undefined ? shows : prev.filter((o) => shows.includes(o)));
+    byGroup.set(g, prev === undefined || prev === shows ? shows : prev.filter((o) => shows.includes(o)));
   }
   for (const offs of byGroup.values()) if (offs.length === 0) return null;
   return byGroup;
@@ -106,14 +106,15 @@ export function lowerSteps(
       switch (u.kind) {
         case "lut":
           for (const p of u.lut.passes) {
+            // (micro-ops are never mutated: without a predicate or inversion they share the LUT's bit arrays)
             out.push({
               op: "compare",
-              cols: [...p.keyCols.map((j) => colOf(u.cells[j]!)), ...pred.map((q) => colOf(q.cell))],
-              bits: [...p.keyCols.map((j, k) => p.keyBits[k]! ^ ((u.invert >>> j) & 1)), ...pred.map((q) => q.bit)],
+              cols: pred.length ? [...p.keyCols.map((j) => colOf(u.cells[j]!)), ...pred.map((q) => colOf(q.cell))] : p.keyCols.map((j) => colOf(u.cells[j]!)),
+              bits: pred.length || u.invert ? [...p.keyCols.map((j, k) => p.keyBits[k]! ^ ((u.invert >>> j) & 1)), ...pred.map((q) => q.bit)] : p.keyBits,
               combine: "set",
             });
-            for (const j of p.writeCols) if ((u.invert >>> j) & 1) throw new Error(`internal: inverted column written`);
-            out.push({ op: "write", cols: p.writeCols.map((j) => colOf(u.cells[j]!)), bits: [...p.writeBits] });
+            if (u.invert) for (const j of p.writeCols) if ((u.invert >>> j) & 1) throw new Error(`internal: inverted column written`);
+            out.push({ op: "write", cols: p.writeCols.map((j) => colOf(u.cells[j]!)), bits: p.writeBits });
           }
           break;
         case "compare":
