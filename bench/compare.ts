@@ -22,6 +22,9 @@ export async function run(args: BenchArgs): Promise<Figures> {
   const { compareModel } = (await import(`${dist}compare.js`)) as typeof CompareModule;
   const { reportToHtml } = (await import(`${dist}report/index.js`)) as typeof ReportModule;
   const t0 = performance.now();
+  // CPU time of the whole process, worker threads included (on a shared machine the wall clock
+  // says little; on an idle 2-core one seconds ~ cpu_seconds / 2)
+  const cpu0 = process.cpuUsage();
   const stages: Record<string, number> = {};
   let last = t0, lastName = "start";
   const { report } = await compareModel(model, {
@@ -43,6 +46,10 @@ export async function run(args: BenchArgs): Promise<Figures> {
     model,
     ablation,
     compare_seconds: Math.round(performance.now() - t0) / 1000,
+    cpu_seconds: (() => {
+      const c = process.cpuUsage(cpu0);
+      return Math.round((c.user + c.system) / 1e3) / 1000;
+    })(),
     rtm_ap_energy_j: rtm?.energyJ ?? null,
     sram_ap_energy_j: sram?.energyJ ?? null,
     rtm_ap_vs_crossbar: rtm?.energyRatioVsCrossbar ?? null,
