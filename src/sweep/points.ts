@@ -1,0 +1,217 @@
+/**
+ * The sweep's files and the work on one compile group, shared by both executors.
+ *
+ * Output directory:
+ *   points/<id>.json          one result per point (ok or failed); a point whose file says ok is done
+ *   groups/<group>.json       a compile group's events per unit per inference (the only costly
+ *                             part of a point); any later point of that group is priced from it
+ *   groups/<group>.arch.yaml  the group's architecture file after the plan's overrides
+ *   slurm/...                 batch scripts, job ids and logs of the Slurm executor
+ *   sweep.json, sweep.csv, sweep.html   the merged report
+ *
+ * Events do not depend on technology: pricing a point is apCostPerLayer(events, tech, arch), the
+ * same sum `rtap compare` uses, so a point at the shipped files equals compare's RTM-AP row.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { archFilePath, loadArch, type ApArch } from "../ap/config.js";
+import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "../ap/events.js";
+import { compareInputs } from "../compare.js";
+import { UnitTaskRunner, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
+import { buildUnits } from "../compiler/units.js";
+import { apCostPerLayer } from "../cost/ap.js";
+import { crossbarCost } from "../cost/crossbar.js";
+import { loadApTechnology, loadCrossbarTechnology, type ApTechnology } from "../cost/technology.js";
+import { workloadFromQGraph } from "../cost/workload.js";
+import { RtapError } from "../errors.js";
+import { loadQuantizedModel } from "../model.js";
+import type { QGraph } from "../quantize/qgraph.js";
+import { reportPath } from "../util/paths.js";
+import { readSourcedFile, sourcedText } from "../util/sourced-yaml.js";
+import type { FigureName, ParamValue, SweepPlan, SweepPoint } from "./plan.js";
+
+/** The result file of a point. */
+export interface PointResult {
+  id: string;
+  index: number;
+  group: string;
+  model: string;
+  parameters: Record<string, ParamValue>;
+  status: "ok" | "failed";
+  /** Architecture and technology that produced the figures (name and file). */
+  arch?: { name: string; file: string };
+  tech?: { name: string; file: string };
+  figures?: Record<FigureName, number>;
+  error?: string;
+}
+
+/** A compile group's events: what compiling and simulating its architecture on its model gave. */
+export interface GroupEvents {
+  group: string;
+  model: string;
+  /** Per unit, events per inference (the batch's events / images). */
+  units: Array<{ name: string; events: ApEvents; info: UnitInfo }>;
+  /** The ISAAC-style crossbar's energy on the same network (for energy_vs_crossbar_isaac). */
+  crossbarIsaacJ: number;
+  /** Wall time of the compile and simulation (s), summed over units. */
+  seconds: number;
+}
+
+export function pointFile(out: string, id: string): string {
+  return join(out, "points", `${id}.json`);
+}
+
+export function groupFile(out: string, group: string): string {
+  return join(out, "groups", `${group}.json`);
+}
+
+/** Writes a file whole or not at all (a rename), so a reader or a resumed run never sees half of it. */
+export function writeAtomic(file: string, text: string): void {
+  mkdirSync(join(file, ".."), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export function readJson<T>(file: string): T | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch {
+    return undefined; // a torn or foreign file counts as absent: the point runs again
+  }
+}
+
+/** The result of a point, if one was written. */
+export function readPoint(out: string, id: string): PointResult | undefined {
+  return readJson<PointResult>(pointFile(out, id));
+}
+
+/** True when the point's result file exists and says ok (failed points are retried on resume). */
+export function pointDone(out: string, id: string): boolean {
+  return readPoint(out, id)?.status === "ok";
+}
+
+export function writePoint(out: string, r: PointResult): void {
+  writeAtomic(pointFile(out, r.id), `${JSON.stringify(r)}\n`);
+}
+
+export function failedPoint(p: SweepPoint, error: string): PointResult {
+  return { id: p.id, index: p.index, group: p.group, model: p.model, parameters: p.parameters, status: "failed", error };
+}
+
+/** A group's architecture after the plan's overrides (loaded, and written out for worker threads and the record). */
+export function groupArch(out: string, p: SweepPoint): { arch: ApArch; file: string } {
+  const arch = loadArch(p.arch, p.archOverrides);
+  const file = join(out, "groups", `${p.group}.arch.yaml`);
+  if (!existsSync(file)) writeAtomic(file, sourcedText(readSourcedFile(archFilePath(p.arch), p.arch), p.archOverrides));
+  return { arch, file };
+}
+
+/** The technology of a point, checked against its architecture's technology. */
+export function pointTech(p: SweepPoint, arch: ApArch): ApTechnology {
+  const tech = loadApTechnology(p.tech, p.techOverrides);
+  if (tech.technology !== arch.array.technology)
+    throw new RtapError(`technology file ${tech.name} is for ${tech.technology} arrays but architecture ${arch.name} is ${arch.array.technology}`, reportPath(tech.file));
+  return tech;
+}
+
+/** Every figure of a point: its group's events priced with its technology on its architecture. */
+export function priceFigures(ev: GroupEvents, arch: ApArch, tech: ApTechnology): Record<FigureName, number> {
+  const c = apCostPerLayer(ev.units.map((u) => ({ name: u.name, events: u.events })), tech, arch).total;
+  const e = c.energy;
+  return {
+    energy_j: c.energyJ,
+    latency_s: c.latencyS,
+    area_mm2: c.areaMm2,
+    edp_js: c.energyJ * c.latencyS,
+    inferences_per_j: 1 / c.energyJ,
+    movement_share: (e.movement + e.buffers) / c.energyJ,
+    energy_vs_crossbar_isaac: c.energyJ / ev.crossbarIsaacJ,
+    search_j: e.search,
+    write_j: e.write,
+    shift_j: e.shift,
+    periphery_j: e.periphery,
+    movement_j: e.movement,
+    buffers_j: e.buffers,
+    leakage_j: e.leakage,
+    arrays: c.arrays,
+  };
+}
+
+/** Prices a point from its group's events and writes its result file; a failure is recorded, not thrown. */
+export function pricePoint(out: string, p: SweepPoint, ev: GroupEvents, arch: ApArch): PointResult {
+  let r: PointResult;
+  try {
+    const tech = pointTech(p, arch);
+    r = {
+      id: p.id,
+      index: p.index,
+      group: p.group,
+      model: p.model,
+      parameters: p.parameters,
+      status: "ok",
+      arch: { name: arch.name, file: reportPath(archFilePath(p.arch)) },
+      tech: { name: tech.name, file: reportPath(tech.file) },
+      figures: priceFigures(ev, arch, tech),
+    };
+  } catch (e) {
+    if (!(e instanceof RtapError)) throw e;
+    r = failedPoint(p, e.message);
+  }
+  writePoint(out, r);
+  return r;
+}
+
+/** What a model contributes to every group: its integer graph, inputs, units and the crossbar baseline. */
+export interface ModelInfo {
+  q: QGraph;
+  unitCount: number;
+  crossbarIsaacJ: number;
+}
+
+export function modelInfo(plan: SweepPlan, model: string): ModelInfo {
+  const q = loadQuantizedModel(model, { seed: plan.seed }).qgraph;
+  return { q, unitCount: buildUnits(q).length, crossbarIsaacJ: crossbarCost(workloadFromQGraph(q), loadCrossbarTechnology("crossbar-isaac")).total.energyJ };
+}
+
+/** A group's events from its units' task results (batch events / images, as `rtap compare` does). */
+export function groupEventsOf(group: string, model: string, results: readonly UnitTaskResult[], images: number, crossbarIsaacJ: number, seconds: number): GroupEvents {
+  return {
+    group,
+    model,
+    units: results.map((r) => {
+      const ev = zeroEvents();
+      addEvents(ev, r.events);
+      for (const k of EVENT_KINDS) ev[k] = ev[k] / images;
+      return { name: r.name, events: ev, info: r.info };
+    }),
+    crossbarIsaacJ,
+    seconds,
+  };
+}
+
+/** The worker-thread data: per model, its compile groups as variants of one task runner. */
+export interface SweepWorkerData {
+  models: Array<{ model: string; seed: number; dataset?: string | undefined; images: number; variants: Array<{ key: string; arch: string }> }>;
+}
+
+/** A task runner for one model of the worker data (the integer reference runs once per model). */
+export function sweepRunner(m: SweepWorkerData["models"][number]): UnitTaskRunner {
+  const q = loadQuantizedModel(m.model, { seed: m.seed }).qgraph;
+  const { pixels, count } = compareInputs(q, { dataset: m.dataset, images: m.images, seed: m.seed });
+  return new UnitTaskRunner(q, pixels, count, m.variants);
+}
+
+/** Compiles and simulates one group in this thread (the Slurm task's path), unit by unit. */
+export function computeGroupHere(plan: SweepPlan, p: SweepPoint, archFile: string, info: ModelInfo, onUnit?: () => void): GroupEvents {
+  const t0 = performance.now();
+  const { pixels, count } = compareInputs(info.q, { dataset: plan.dataset, images: plan.images, seed: plan.seed });
+  const runner = new UnitTaskRunner(info.q, pixels, count, [{ key: p.group, arch: archFile }]);
+  const results: UnitTaskResult[] = [];
+  for (let u = 0; u < runner.unitCount; u++) {
+    results.push(runner.run(0, u));
+    onUnit?.();
+  }
+  return groupEventsOf(p.group, p.model, results, count, info.crossbarIsaacJ, (performance.now() - t0) / 1000);
+}
