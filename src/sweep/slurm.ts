@@ -58,6 +58,8 @@ export interface SubmitResult {
   skipped: number;
   /** Groups whose events must be computed (one compile each, in task 0). */
   compiles: number;
+  /** Points failed before submission (their architecture is rejected). */
+  failed: number;
 }
 
 function sh(s: string): string {
@@ -102,7 +104,7 @@ export function submitSlurm(plan: SweepPlan, opts: SlurmOptions): SubmitResult {
   mkdirSync(join(dir, "logs"), { recursive: true });
   const rtap = opts.rtapCommand ?? defaultRtapCommand();
   const jobs = readJobs(out);
-  const result: SubmitResult = { jobs: [], points: todo.length, skipped: points.length - todo.length, compiles: 0 };
+  const result: SubmitResult = { jobs: [], points: todo.length, skipped: points.length - todo.length, compiles: 0, failed: 0 };
   const common = [
     ...(opts.partition ? [`--partition=${opts.partition}`] : []),
     ...(opts.time ? [`--time=${opts.time}`] : []),
@@ -110,6 +112,15 @@ export function submitSlurm(plan: SweepPlan, opts: SlurmOptions): SubmitResult {
     ...(opts.sbatchFlags ? opts.sbatchFlags.split(/\s+/).filter(Boolean) : []),
   ];
   for (const [group, gp] of compileGroups(todo)) {
+    // an architecture the loader rejects fails its points here, as the local executor does: nothing to submit
+    try {
+      groupArch(out, gp[0]!);
+    } catch (e) {
+      if (!(e instanceof RtapError)) throw e;
+      for (const p of gp) writePoint(out, failedPoint(p, e.message));
+      result.failed += gp.length;
+      continue;
+    }
     writeAtomic(join(dir, `${group}.points.json`), `${JSON.stringify(gp.map((p) => p.id))}\n`);
     const script = join(dir, `${group}.sh`);
     writeFileSync(

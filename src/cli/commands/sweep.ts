@@ -144,9 +144,9 @@ export function register(program: Command): void {
       const sopts: SlurmOptions = { out, partition: opts.partition, time: opts.time, mem: opts.mem, sbatchFlags: opts.sbatchFlags, rtapCommand: opts.rtapCommand };
       const t0 = performance.now();
       const sub = submitSlurm(plan, sopts);
-      if (!quiet) println(ctx, `submitted ${sub.points} point(s) of ${sub.points + sub.skipped} in ${sub.jobs.length} job array(s) (${sub.compiles} compile group(s)): jobs ${sub.jobs.map((j) => `${j.job}[${j.array}]`).join(", ") || "none"}; results go to ${out}`);
+      if (!quiet) println(ctx, `submitted ${sub.points - sub.failed} point(s) of ${sub.points + sub.skipped} in ${sub.jobs.length} job array(s) (${sub.compiles} compile group(s))${sub.failed ? `; ${sub.failed} failed before submission (see sweep collect)` : ""}: jobs ${sub.jobs.map((j) => `${j.job}[${j.array}]`).join(", ") || "none"}; results go to ${out}`);
       if (!opts.wait) {
-        if (opts.json) printJson(ctx, { executor: "slurm", submitted: sub.points, skipped: sub.skipped, compiles: sub.compiles, jobs: sub.jobs, out });
+        if (opts.json) printJson(ctx, { executor: "slurm", submitted: sub.points - sub.failed, failed: sub.failed, skipped: sub.skipped, compiles: sub.compiles, jobs: sub.jobs, out });
         else println(ctx, `follow with: rtap sweep status ${planFile} --out ${opts.out}; then rtap sweep collect ${planFile} --out ${opts.out}`);
         return;
       }
