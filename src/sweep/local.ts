@@ -132,8 +132,11 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
   }
 
   const tasks: Array<{ g: number; unit: number }> = [];
+  // group by group (a group's points are written as soon as it completes), its largest units first
   pending.forEach((g, i) => {
-    for (let u = 0; u < infos[g.model]!.unitCount; u++) tasks.push({ g: i, unit: u });
+    const costs = infos[g.model]!.unitCosts;
+    const order = costs.map((c, u) => ({ c, u })).sort((a, b) => b.c - a.c);
+    for (const { u } of order) tasks.push({ g: i, unit: u });
   });
   const byMemory = Math.max(1, Math.floor(freemem() / WORKER_BYTES));
   const workers = Math.max(1, Math.min(opts.workers ?? Math.min(availableParallelism(), byMemory), tasks.length));

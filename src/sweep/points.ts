@@ -167,12 +167,21 @@ export function pricePoint(out: string, p: SweepPoint, ev: GroupEvents, arch: Ap
 export interface ModelInfo {
   q: QGraph;
   unitCount: number;
+  /** Per unit, an estimate of its compile and simulation work (UnitTaskRunner.estimatedCost's rule), to start the largest first. */
+  unitCosts: number[];
   crossbarIsaacJ: number;
 }
 
 export function modelInfo(plan: SweepPlan, model: string): ModelInfo {
   const q = loadQuantizedModel(model, { seed: plan.seed }).qgraph;
-  return { q, unitCount: buildUnits(q).length, crossbarIsaacJ: crossbarCost(workloadFromQGraph(q), loadCrossbarTechnology("crossbar-isaac")).total.energyJ };
+  const units = buildUnits(q);
+  const unitCosts = units.map((u) => {
+    const shape = q.tensors.get(u.output)!.shape;
+    let weights = 0;
+    if (u.kind === "conv") for (const t of u.terms) weights += t.conv.weights.length;
+    return weights * (1 + (shape[1] * shape[2]) / 64) + shape[0] * shape[1] * shape[2];
+  });
+  return { q, unitCount: units.length, unitCosts, crossbarIsaacJ: crossbarCost(workloadFromQGraph(q), loadCrossbarTechnology("crossbar-isaac")).total.energyJ };
 }
 
 /** A group's events from its units' task results (batch events / images, as `rtap compare` does). */
