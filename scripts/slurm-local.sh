@@ -41,6 +41,9 @@ SlurmdSpoolDir=/var/spool/slurmd
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SchedulerType=sched/backfill
+# a test cluster: look for startable jobs every second (the default 30 s backfill cycle left the
+# cores idle between a sweep's job arrays)
+SchedulerParameters=bf_interval=1
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
