@@ -25,6 +25,7 @@ import {
   modelInfo,
   pointDone,
   pricePoint,
+  priceModelPoint,
   readJson,
   writeAtomic,
   writePoint,
@@ -89,6 +90,27 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
     counts.priced++;
     if (r.status === "failed") counts.failed++;
   };
+  if (plan.target.kind !== "ap") {
+    // a modelled target (a crossbar) compiles nothing: every point is priced on the model's integer graph
+    const infos = new Map<string, ModelInfo>();
+    for (const p of todo) {
+      let info = infos.get(p.model);
+      if (!info) {
+        opts.onStage?.(`quantize ${p.model}`);
+        try {
+          infos.set(p.model, (info = modelInfo(plan, p.model)));
+        } catch (e) {
+          const r = failedPoint(p, message(e));
+          writePoint(out, r);
+          record(r);
+          continue;
+        }
+      }
+      record(priceModelPoint(plan, out, p, info));
+    }
+    counts.seconds = (performance.now() - t0) / 1000;
+    return counts;
+  }
   const pending: PendingGroup[] = [];
   const models: SweepWorkerData["models"] = [];
   const infos: ModelInfo[] = [];
@@ -108,7 +130,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
     const ev = readJson<GroupEvents>(groupFile(out, key));
     if (ev) {
       counts.reused++;
-      for (const p of gp) record(pricePoint(out, p, ev, arch));
+      for (const p of gp) record(pricePoint(plan, out, p, ev, arch));
       continue;
     }
     let m = models.findIndex((x) => x.model === first.model);
@@ -148,7 +170,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
     writeAtomic(groupFile(out, g.key), `${JSON.stringify(ev)}\n`);
     counts.compiles++;
     counts.simulations++;
-    for (const p of g.points) record(pricePoint(out, p, ev, g.arch));
+    for (const p of g.points) record(pricePoint(plan, out, p, ev, g.arch));
   };
   const fail = (g: PendingGroup, error: string): void => {
     for (const p of g.points) {

@@ -27,27 +27,11 @@ import { archFilePath } from "../ap/config.js";
 import { technologyPath } from "../cost/technology.js";
 import { RtapError } from "../errors.js";
 import { reportPath } from "../util/paths.js";
+import { FIGURES, getTarget, targetIds, type ApTarget, type CrossbarTarget, type FigureName } from "../targets/index.js";
 import { applyOverride, parseSourcedText, readSourcedFile, whereOf, type Override, type SourcedDoc } from "../util/sourced-yaml.js";
 
-/** Figures every point gets (a plan's `figures` picks those reported). */
-export const FIGURES = {
-  energy_j: "energy per inference (J)",
-  latency_s: "latency per inference (s)",
-  area_mm2: "chip area (mm²)",
-  edp_js: "energy-delay product (J·s)",
-  inferences_per_j: "inferences per joule",
-  movement_share: "share of energy in activation movement",
-  energy_vs_crossbar_isaac: "energy / the ISAAC-style crossbar's energy on the same network",
-  search_j: "search energy (J)",
-  write_j: "write energy (J)",
-  shift_j: "shift energy (J)",
-  periphery_j: "periphery energy (J)",
-  movement_j: "movement energy (J)",
-  buffers_j: "global-buffer energy (J)",
-  leakage_j: "leakage energy (J)",
-  arrays: "arrays on the chip",
-} as const;
-export type FigureName = keyof typeof FIGURES;
+/** Figures every point gets (a plan's `figures` picks those reported); defined with the targets. */
+export { FIGURES, type FigureName } from "../targets/index.js";
 export const DEFAULT_FIGURES: readonly FigureName[] = ["energy_j", "latency_s", "area_mm2"];
 /** The Pareto front is over these three, all minimised. */
 export const PARETO_FIGURES = ["energy_j", "latency_s", "area_mm2"] as const;
@@ -65,6 +49,8 @@ export interface PlanParameter {
 export interface SweepPlan {
   file: string;
   name: string;
+  /** The target swept (src/targets): an associative processor (compiled) or a crossbar model. */
+  target: ApTarget | CrossbarTarget;
   models: string[];
   arch: string;
   tech: string;
@@ -93,7 +79,7 @@ export interface SweepPoint {
   parameters: Record<string, ParamValue>;
 }
 
-const TOP_KEYS = ["name", "models", "arch", "tech", "seed", "images", "dataset", "parameters", "combine", "zip", "figures"];
+const TOP_KEYS = ["name", "target", "models", "arch", "tech", "seed", "images", "dataset", "parameters", "combine", "zip", "figures"];
 
 /** Rounds away float noise of generated ranges (128 * 2^(1/1) = 255.99999999999997 -> 256). */
 function clean(x: number): number {
@@ -173,14 +159,24 @@ function parsePlan(d: SourcedDoc): SweepPlan {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new RtapError(`${k}: must be a whole number >= ${min} (got ${JSON.stringify(v)})`, at(k));
     return v;
   };
+  const targetId = r.target ?? "rtm-ap";
+  if (typeof targetId !== "string") throw new RtapError(`target: must be one of ${targetIds().join(", ")}`, at("target"));
+  const target = getTarget(targetId, at("target"));
+  if (target.kind === "reference") throw new RtapError(`target: ${target.id} is a published efficiency, not a model: nothing to sweep (targets: ${[...targetIds("ap"), ...targetIds("crossbar")].join(", ")})`, at("target"));
+  if (target.kind === "crossbar") {
+    if (r.arch !== undefined) throw new RtapError(`arch: a crossbar target (${target.id}) has no architecture file: its geometry is in its technology file`, at("arch"));
+    const archParam = Object.keys((r.parameters ?? {}) as object).find((k) => k === "arch" || k.startsWith("arch."));
+    if (archParam) throw new RtapError(`parameter "${archParam}": a crossbar target (${target.id}) has no architecture file; vary tech.<path> (its array, ADC and tile fields)`, at("parameters", archParam));
+  }
   const combine = r.combine ?? "cartesian";
   if (combine !== "cartesian" && combine !== "zip") throw new RtapError(`combine: must be cartesian or zip (got ${JSON.stringify(combine)})`, at("combine"));
   const plan: SweepPlan = {
     file: d.file,
     name: typeof r.name === "string" ? r.name : d.where,
+    target,
     models: (models as string[]).map((m) => resolveSpec(m, planDir, "model")),
-    arch: resolveSpec(str("arch", "rtm-ap"), planDir, "arch"),
-    tech: resolveSpec(str("tech", "rtm-ap"), planDir, "tech"),
+    arch: target.kind === "ap" ? resolveSpec(str("arch", target.arch), planDir, "arch") : "",
+    tech: resolveSpec(str("tech", target.tech), planDir, "tech"),
     seed: intField("seed", 0, 0),
     images: intField("images", 1, 1),
     dataset: r.dataset === undefined ? undefined : str("dataset"),
@@ -240,7 +236,7 @@ function parsePlan(d: SourcedDoc): SweepPlan {
       throw new RtapError(`${kind}: no ${kind === "arch" ? "architecture" : kind === "tech" ? "technology" : "model"} file ${reportPath(file)}${kind === "model" ? "" : ` (a name means configs/${kind}/<name>.yaml; a path is relative to the plan)`}`, where);
   };
   plan.models.forEach((m, i) => exists("model", m, at("models", i)));
-  exists("arch", plan.arch, at("arch"));
+  if (target.kind === "ap") exists("arch", plan.arch, at("arch"));
   exists("tech", plan.tech, at("tech"));
   for (const p of plan.parameters) if (p.name === "arch" || p.name === "tech" || p.name === "model") for (const v of p.values) exists(p.name, v as string, p.where);
   checkPaths(plan);
@@ -332,8 +328,9 @@ export function expandPlan(plan: SweepPlan): SweepPoint[] {
         else if (p.name.startsWith("tech.")) techOverrides.push({ path: p.name.slice(5), value: v, origin: p.where });
       }
       // ids from the files' content after overrides: the same design gets the same id in any plan
-      const group = hash(JSON.stringify([model, plan.seed, plan.images, plan.dataset ?? null, configKey("arch", arch, archOverrides, cache)]));
-      const id = hash(JSON.stringify([group, configKey("tech", tech, techOverrides, cache)]));
+      // a compile group: one model on one architecture (a crossbar target compiles nothing: one group per model)
+      const group = hash(JSON.stringify([model, plan.seed, plan.images, plan.dataset ?? null, plan.target.kind === "ap" ? configKey("arch", arch, archOverrides, cache) : plan.target.id]));
+      const id = hash(JSON.stringify([group, plan.target.id, configKey("tech", tech, techOverrides, cache)]));
       const parameters: Record<string, ParamValue> = {};
       if (!modelParam && models.length > 1) parameters.model = model;
       for (const p of plan.parameters) parameters[p.name] = c[p.name]!;

@@ -19,9 +19,9 @@ import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "../ap/events.
 import { compareInputs } from "../compare.js";
 import { UnitTaskRunner, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
 import { buildUnits } from "../compiler/units.js";
-import { apCostPerLayer } from "../cost/ap.js";
 import { crossbarCost } from "../cost/crossbar.js";
-import { loadApTechnology, loadCrossbarTechnology, type ApTechnology } from "../cost/technology.js";
+import { loadCrossbarTechnology, type ApTechnology } from "../cost/technology.js";
+import type { ApTarget, CrossbarTarget } from "../targets/index.js";
 import { workloadFromQGraph } from "../cost/workload.js";
 import { RtapError } from "../errors.js";
 import { loadQuantizedModel } from "../model.js";
@@ -108,43 +108,37 @@ export function groupArch(out: string, p: SweepPoint): { arch: ApArch; file: str
   return { arch, file };
 }
 
-/** The technology of a point, checked against its architecture's technology. */
-export function pointTech(p: SweepPoint, arch: ApArch): ApTechnology {
-  const tech = loadApTechnology(p.tech, p.techOverrides);
+/** The technology of an AP point, checked against its architecture's technology. */
+export function pointTech(plan: SweepPlan, p: SweepPoint, arch: ApArch): ApTechnology {
+  const target = plan.target as ApTarget;
+  const tech = target.loadTech(p.tech, p.techOverrides);
   if (tech.technology !== arch.array.technology)
     throw new RtapError(`technology file ${tech.name} is for ${tech.technology} arrays but architecture ${arch.name} is ${arch.array.technology}`, reportPath(tech.file));
   return tech;
 }
 
-/** Every figure of a point: its group's events priced with its technology on its architecture. */
-export function priceFigures(ev: GroupEvents, arch: ApArch, tech: ApTechnology): Record<FigureName, number> {
-  const c = apCostPerLayer(ev.units.map((u) => ({ name: u.name, events: u.events })), tech, arch).total;
-  const e = c.energy;
-  return {
-    energy_j: c.energyJ,
-    latency_s: c.latencyS,
-    area_mm2: c.areaMm2,
-    edp_js: c.energyJ * c.latencyS,
-    inferences_per_j: 1 / c.energyJ,
-    movement_share: (e.movement + e.buffers) / c.energyJ,
-    energy_vs_crossbar_isaac: c.energyJ / ev.crossbarIsaacJ,
-    search_j: e.search,
-    write_j: e.write,
-    shift_j: e.shift,
-    periphery_j: e.periphery,
-    movement_j: e.movement,
-    buffers_j: e.buffers,
-    leakage_j: e.leakage,
-    arrays: c.arrays,
-  };
+/** Every figure of an AP point: its group's events priced with its technology on its architecture (the target's sum). */
+export function priceFigures(plan: SweepPlan, ev: GroupEvents, arch: ApArch, tech: ApTechnology): Record<FigureName, number> {
+  return (plan.target as ApTarget).figures(ev.units, arch, tech, ev.crossbarIsaacJ);
 }
 
-/** Prices a point from its group's events and writes its result file; a failure is recorded, not thrown. */
-export function pricePoint(out: string, p: SweepPoint, ev: GroupEvents, arch: ApArch): PointResult {
+function settle(out: string, p: SweepPoint, make: () => PointResult): PointResult {
   let r: PointResult;
   try {
-    const tech = pointTech(p, arch);
-    r = {
+    r = make();
+  } catch (e) {
+    if (!(e instanceof RtapError)) throw e;
+    r = failedPoint(p, e.message);
+  }
+  writePoint(out, r);
+  return r;
+}
+
+/** Prices an AP point from its group's events and writes its result file; a failure is recorded, not thrown. */
+export function pricePoint(plan: SweepPlan, out: string, p: SweepPoint, ev: GroupEvents, arch: ApArch): PointResult {
+  return settle(out, p, () => {
+    const tech = pointTech(plan, p, arch);
+    return {
       id: p.id,
       index: p.index,
       group: p.group,
@@ -153,14 +147,18 @@ export function pricePoint(out: string, p: SweepPoint, ev: GroupEvents, arch: Ap
       status: "ok",
       arch: { name: arch.name, file: reportPath(archFilePath(p.arch)) },
       tech: { name: tech.name, file: reportPath(tech.file) },
-      figures: priceFigures(ev, arch, tech),
+      figures: priceFigures(plan, ev, arch, tech),
     };
-  } catch (e) {
-    if (!(e instanceof RtapError)) throw e;
-    r = failedPoint(p, e.message);
-  }
-  writePoint(out, r);
-  return r;
+  });
+}
+
+/** Prices a point of a modelled target (a crossbar: nothing to compile) on the model's integer graph. */
+export function priceModelPoint(plan: SweepPlan, out: string, p: SweepPoint, info: ModelInfo): PointResult {
+  return settle(out, p, () => {
+    const target = plan.target as CrossbarTarget;
+    const tech = target.loadTech(p.tech, p.techOverrides);
+    return { id: p.id, index: p.index, group: p.group, model: p.model, parameters: p.parameters, status: "ok", tech: { name: tech.name, file: reportPath(tech.file) }, figures: target.figures(info.q, tech, info.crossbarIsaacJ) };
+  });
 }
 
 /** What a model contributes to every group: its integer graph, inputs, units and the crossbar baseline. */

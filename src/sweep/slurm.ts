@@ -25,6 +25,7 @@ import {
   modelInfo,
   pointDone,
   pricePoint,
+  priceModelPoint,
   readJson,
   writeAtomic,
   writePoint,
@@ -114,7 +115,7 @@ export function submitSlurm(plan: SweepPlan, opts: SlurmOptions): SubmitResult {
   for (const [group, gp] of compileGroups(todo)) {
     // an architecture the loader rejects fails its points here, as the local executor does: nothing to submit
     try {
-      groupArch(out, gp[0]!);
+      if (plan.target.kind === "ap") groupArch(out, gp[0]!);
     } catch (e) {
       if (!(e instanceof RtapError)) throw e;
       for (const p of gp) writePoint(out, failedPoint(p, e.message));
@@ -143,7 +144,8 @@ export function submitSlurm(plan: SweepPlan, opts: SlurmOptions): SubmitResult {
       if (!/^\d+$/.test(job)) throw new RtapError(`sbatch did not return a job id (got ${JSON.stringify(job)})`);
       return { group, job, array, points: array.includes("-") ? Number(array.split("-")[1]) - Number(array.split("-")[0]) + 1 : 1 };
     };
-    const cached = existsSync(groupFile(out, group));
+    // a modelled target (a crossbar) has nothing to compile: every task prices at once
+    const cached = plan.target.kind !== "ap" || existsSync(groupFile(out, group));
     if (cached || gp.length === 1) result.jobs.push(submit(gp.length === 1 ? "0" : `0-${gp.length - 1}`));
     else {
       const first = submit("0");
@@ -165,6 +167,18 @@ export function runPoint(plan: SweepPlan, out: string, group: string, task: numb
   if (!p) throw new RtapError(`point ${id} is not in the plan any more (the plan changed after submission)`, plan.file);
   const done = readJson<PointResult>(join(out, "points", `${id}.json`));
   if (done?.status === "ok") return done;
+  if (plan.target.kind !== "ap") {
+    let info;
+    try {
+      info = modelInfo(plan, p.model);
+    } catch (e) {
+      if (!(e instanceof RtapError)) throw e;
+      const r = failedPoint(p, e.message);
+      writePoint(out, r);
+      return r;
+    }
+    return priceModelPoint(plan, out, p, info);
+  }
   let arch;
   try {
     ({ arch } = groupArch(out, p));
@@ -185,7 +199,7 @@ export function runPoint(plan: SweepPlan, out: string, group: string, task: numb
       return r;
     }
   }
-  return pricePoint(out, p, ev, arch);
+  return pricePoint(plan, out, p, ev, arch);
 }
 
 export interface SlurmStatus {

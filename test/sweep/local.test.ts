@@ -97,6 +97,29 @@ test("local sweep: shared compiles, failed points recorded, equal to compare, sa
   }
 });
 
+test("a crossbar target sweeps its technology file with nothing to compile; its base point is compare's row", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtap-sweep-xbar-"));
+  try {
+    const plan = join(dir, "plan.yaml");
+    writeFileSync(plan, `target: crossbar-isaac\nmodels: [${MODEL}]\nparameters:\n  tech.adc.columnsPerAdc: [32, 128]\n  tech.adc.bits: [8, 3]   # no ADC energy for 3 bits in the table: failed points\n`);
+    const r = await rtap(["sweep", plan, "--out", join(dir, "out"), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(lastLine(r.stdout)) as { points: number; ok: number; failed: number; compiles: number };
+    assert.deepEqual([j.points, j.ok, j.compiles], [4, 4 - j.failed, 0]);
+    const rows = (JSON.parse(readFileSync(join(dir, "out", "sweep.json"), "utf8")) as { rows: Row[] }).rows;
+    const base = rows.find((x) => x.parameters["tech.adc.columnsPerAdc"] === 128 && x.parameters["tech.adc.bits"] === 8)!;
+    const cmp = (await compareModel(MODEL, { targets: ["crossbar-isaac"], ablation: false, sensitivity: false })).report.targets[0]!;
+    assert.equal(base.figures!.energy_j, cmp.energyJ);
+    assert.equal(base.figures!.latency_s, cmp.latencyS);
+    assert.equal(base.figures!.area_mm2, cmp.areaMm2);
+    assert.equal(base.figures!.energy_vs_crossbar_isaac, 1);
+    const fewer = rows.find((x) => x.parameters["tech.adc.columnsPerAdc"] === 32 && x.parameters["tech.adc.bits"] === 8)!;
+    assert.ok(fewer.figures!.latency_s < base.figures!.latency_s, "more ADCs per crossbar: fewer columns each converts in turn");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("Pareto front: not dominated on energy, latency and area together, per model", () => {
   const row = (model: string, e: number, l: number, a: number, status = "ok") => ({ model, status: status as "ok", figures: { energy_j: e, latency_s: l, area_mm2: a } as never });
   const rows = [row("m", 1, 1, 1), row("m", 2, 2, 2), row("m", 0.5, 3, 1), row("m", 1, 1, 1), row("n", 5, 5, 5), row("m", 0.1, 0.1, 0.1, "failed")];

@@ -49,6 +49,19 @@ figures: [energy_j, edp_js]
   assert.deepEqual(again.map((x) => x.id), pts.map((x) => x.id));
 });
 
+test("targets from the registry give the base files: sram-ap's architecture and technology, a crossbar's technology", () => {
+  const sram = plan(`target: sram-ap\nmodels: [zoo:resnet20]\nparameters:\n  arch.array.rows: [256, 512]\n`);
+  assert.equal(sram.arch, "sram-ap");
+  assert.equal(sram.tech, "sram-ap");
+  assert.equal(sram.target.kind, "ap");
+  const xb = plan(`target: crossbar-isaac\nmodels: [zoo:resnet20]\nparameters:\n  tech.adc.columnsPerAdc: [32, 64, 128]\n`);
+  assert.equal(xb.tech, "crossbar-isaac");
+  const pts = expandPlan(xb);
+  assert.equal(pts.length, 3);
+  assert.equal(compileGroups(pts).size, 1, "a crossbar compiles nothing: one group per model");
+  assert.equal(expandPlan(plan(`models: [zoo:resnet20]\n`)).length, 1, "no parameters: the base point");
+});
+
 test("zip groups and combine: zip", () => {
   const p = plan(`models: [zoo:resnet20]
 parameters:
@@ -89,4 +102,8 @@ test("errors name the plan's file:line, the parameter, and for a bad path the ba
   assert.match(err(`models: [zoo:resnet20]\ntech: no-such-tech\nparameters:\n  tech.prices.write_cells: [1]\n`), /plan\.yaml:2: tech: no technology file configs\/tech\/no-such-tech\.yaml/);
   assert.match(err(`models: [nothere.onnx]\n`), /plan\.yaml:1: model: no model file test\/sweep\/nothere\.onnx/);
   assert.match(err(`models: [zoo:resnet20]\nparameters:\n  arch: [rtm-ap, mine.yaml]\n`), /plan\.yaml:3: arch: no architecture file test\/sweep\/mine\.yaml/);
+  // targets: a published reference has nothing to sweep; a crossbar has no architecture file
+  assert.match(err(`target: reference-puma\nmodels: [zoo:resnet20]\n`), /plan\.yaml:1: target: reference-puma is a published efficiency/);
+  assert.match(err(`target: tpu\nmodels: [zoo:resnet20]\n`), /plan\.yaml:1: unknown target "tpu"; targets: rtm-ap, sram-ap, crossbar-isaac/);
+  assert.match(err(`target: crossbar-isaac\nmodels: [zoo:resnet20]\nparameters:\n  arch.array.rows: [1]\n`), /plan\.yaml:4: parameter "arch\.array\.rows": a crossbar target \(crossbar-isaac\) has no architecture file/);
 });
