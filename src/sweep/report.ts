@@ -56,7 +56,8 @@ export function collectReport(plan: SweepPlan, out: string): SweepReport {
   const points = expandPlan(plan);
   const rows: SweepRow[] = points.map((p) => {
     const r: PointResult | undefined = readPoint(out, p.id);
-    const base = { index: p.index, id: p.id, group: p.group, model: p.model, parameters: p.parameters, pareto: false };
+    // a model file is named relative to the working directory (or the installation), as reports name files
+    const base = { index: p.index, id: p.id, group: p.group, model: p.model.startsWith("zoo:") ? p.model : reportPath(p.model), parameters: p.parameters, pareto: false };
     if (!r) return { ...base, status: "missing" as const };
     return {
       ...base,

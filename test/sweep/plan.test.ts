@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RtapError } from "../../src/errors.js";
-import { compileGroups, expandPlan, parsePlanText } from "../../src/sweep/plan.js";
+import { existsSync } from "node:fs";
+import { compileGroups, expandPlan, loadPlan, parsePlanText } from "../../src/sweep/plan.js";
 
 const FILE = join(process.cwd(), "test", "sweep", "plan.yaml");
 const plan = (text: string) => parsePlanText(text, FILE);
@@ -60,6 +61,16 @@ test("targets from the registry give the base files: sram-ap's architecture and 
   assert.equal(pts.length, 3);
   assert.equal(compileGroups(pts).size, 1, "a crossbar compiles nothing: one group per model");
   assert.equal(expandPlan(plan(`models: [zoo:resnet20]\n`)).length, 1, "no parameters: the base point");
+});
+
+test("examples/sweep-fmnist.yaml: 48 points on the committed model, 16 compile groups of 3 technology scenarios", () => {
+  const p = loadPlan(join(process.cwd(), "examples", "sweep-fmnist.yaml"));
+  assert.ok(existsSync(p.models[0]!), p.models[0]);
+  const pts = expandPlan(p);
+  assert.equal(pts.length, 48);
+  const groups = compileGroups(pts);
+  assert.equal(groups.size, 16);
+  for (const g of groups.values()) assert.deepEqual(g.map((x) => x.parameters.tech), ["rtm-ap", "rtm-ap-low", "rtm-ap-destiny"]);
 });
 
 test("zip groups and combine: zip", () => {
