@@ -185,11 +185,13 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
     if (workers <= 1) {
       for (const g of pending) {
         const info = infos[g.model]!;
+        let ran = 0;
         try {
-          finish(g, computeGroupHere(plan, g.points[0]!, g.archFile, info, tick));
+          finish(g, computeGroupHere(plan, g.points[0]!, g.archFile, info, () => (ran++, tick())));
         } catch (e) {
           fail(g, message(e));
-          doneUnits += 0;
+          // the group's other units are not run: count them done for the progress bar
+          for (; ran < info.unitCount; ran++) tick();
         }
       }
     } else await runOnWorkers(plan, pending, infos, models, tasks, workers, tick, finish, fail);

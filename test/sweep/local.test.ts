@@ -97,6 +97,25 @@ test("local sweep: shared compiles, failed points recorded, equal to compare, sa
   }
 });
 
+test("a group that fails to compile (on a worker thread or in this thread) fails its points; the others go on", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rtap-sweep-fail-"));
+  try {
+    const plan = join(dir, "plan.yaml");
+    // 32 tracks = one shift group: the loader accepts it, the compiler's interleaved layout needs three
+    writeFileSync(plan, `models: [${MODEL}]\nparameters:\n  arch.array.tracksPerRow: [32, 128]\n  tech: [rtm-ap, rtm-ap-low]\n`);
+    for (const workers of ["2", "1"]) {
+      const r = await rtap(["sweep", plan, "--out", join(dir, `out${workers}`), "--workers", workers, "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(lastLine(r.stdout)) as { points: number; ok: number; failed: number; compiles: number };
+      assert.deepEqual([j.points, j.ok, j.failed, j.compiles], [4, 2, 2, 1], `workers ${workers}`);
+      const rows = (JSON.parse(readFileSync(join(dir, `out${workers}`, "sweep.json"), "utf8")) as { rows: Row[] }).rows;
+      for (const x of rows.slice(0, 2)) assert.match(x.error!, /the interleaved layout needs at least 3 shift groups/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a crossbar target sweeps its technology file with nothing to compile; its base point is compare's row", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "rtap-sweep-xbar-"));
   try {
