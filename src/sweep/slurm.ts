@@ -105,6 +105,10 @@ export function submitSlurm(plan: SweepPlan, opts: SlurmOptions): SubmitResult {
   mkdirSync(join(dir, "logs"), { recursive: true });
   const rtap = opts.rtapCommand ?? defaultRtapCommand();
   const jobs = readJobs(out);
+  // a group's point list is rewritten on submission: never under tasks that still read it
+  const queued = queueOf([...new Set(jobs.map((j) => j.job))]);
+  if (Object.keys(queued).length)
+    throw new RtapError(`this sweep still has array tasks in Slurm's queue (${Object.entries(queued).map(([k, v]) => `${v} ${k.toLowerCase()}`).join(", ")}); wait for them (rtap sweep status) or scancel them before submitting again`, opts.out);
   const result: SubmitResult = { jobs: [], points: todo.length, skipped: points.length - todo.length, compiles: 0, failed: 0 };
   const common = [
     ...(opts.partition ? [`--partition=${opts.partition}`] : []),
