@@ -20,23 +20,25 @@ import { availableParallelism, freemem } from "node:os";
 
 import { Worker } from "node:worker_threads";
 import { loadArch, type ApArch } from "./ap/config.js";
-import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
+import { EVENT_KINDS, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { PASS_NAMES } from "./compiler/pipeline.js";
-import { UnitTaskRunner, type ApVariantSpec, type MovementVariants, type UnitInfo, type UnitTaskResult } from "./compare-units.js";
-import { AP_PRICED_KINDS, apCostPerLayer, type ApCost } from "./cost/ap.js";
-import { crossbarCost } from "./cost/crossbar.js";
-import { crossbarPrecision, OPS_PER_MAC, referenceEnergyJ } from "./cost/reference.js";
+import { UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
+import { apCostPerLayer } from "./cost/ap.js";
+import { OPS_PER_MAC } from "./cost/reference.js";
 import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
-import { loadApTechnology, loadCrossbarTechnology, loadReferenceTechnology, RTM_SCENARIOS, technologyPath } from "./cost/technology.js";
-import type { ApTechnology, CrossbarTechnology, ReferenceTechnology } from "./cost/technology.js";
+import { loadCrossbarTechnology, RTM_SCENARIOS } from "./cost/technology.js";
+import type { ApTechnology } from "./cost/technology.js";
 import { workloadFromQGraph } from "./cost/workload.js";
 import { loadDataset, randomImages } from "./data/index.js";
 import { RtapError } from "./errors.js";
-import { loadQuantizedModel, type QuantizedModel } from "./model.js";
+import { loadQuantizedModel } from "./model.js";
 import { convMacs, type QConvOp, type QGraph } from "./quantize/qgraph.js";
-import type { AblationResult, ComparisonReport, LayerResult, ScenarioResult, SensitivityResult, TargetResult } from "./report/types.js";
+import type { AblationResult, ComparisonReport, SensitivityResult, TargetResult } from "./report/types.js";
 import { RTAP_VERSION } from "./version.js";
+import { TARGETS, type ApTarget, type CrossbarTarget, type ReferenceTarget } from "./targets/index.js";
+import { apRunOf, type ApRun } from "./targets/ap.js";
+export { snakeCase } from "./targets/ap.js";
 import { reportPath } from "./util/paths.js";
 
 /** Free memory reserved per AP worker thread (it holds one unit's program at a time; measured on ResNet-18 below). */
@@ -48,27 +50,18 @@ const WORKER_YOUNG_GENERATION_MB = 192;
 /** From this many MACs per inference on, AP programs compile and simulate in worker threads. */
 const LARGE_NETWORK_MACS = 3e8;
 
-/** AP targets: architecture, default technology, and the technology scenarios priced from the same events (default first). */
-export const AP_TARGETS: Record<string, { arch: string; tech: string; label: string; scenarios?: readonly string[] }> = {
-  "rtm-ap": { arch: "rtm-ap", tech: "rtm-ap", label: "RTM-AP", scenarios: RTM_SCENARIOS },
-  "sram-ap": { arch: "sram-ap", tech: "sram-ap", label: "SRAM-CAM AP" },
-};
+/** AP targets of the registry (src/targets): architecture, default technology, scenarios priced from the same events (default first). */
+export const AP_TARGETS: Record<string, ApTarget> = Object.fromEntries(TARGETS.filter((t): t is ApTarget => t.kind === "ap").map((t) => [t.id, t]));
 
-export const CROSSBAR_TARGETS: Record<string, { tech: string; label: string }> = {
-  "crossbar-isaac": { tech: "crossbar-isaac", label: "Crossbar CIM, ISAAC-style (32 nm numbers scaled to 22 nm)" },
-  "crossbar-neurosim22": { tech: "crossbar-neurosim22", label: "Crossbar CIM, DNN+NeuroSim V1.4 calibrated (22 nm RRAM)" },
-};
+export const CROSSBAR_TARGETS: Record<string, CrossbarTarget> = Object.fromEntries(TARGETS.filter((t): t is CrossbarTarget => t.kind === "crossbar").map((t) => [t.id, t]));
 
 /** Published efficiencies shown as labelled reference rows (configs/tech/reference-*.yaml). */
-export const REFERENCE_TARGETS: Record<string, { tech: string; label: string }> = {
-  "reference-isaac": { tech: "reference-isaac", label: "ISAAC, published efficiency" },
-  "reference-puma": { tech: "reference-puma", label: "PUMA, published efficiency" },
-};
+export const REFERENCE_TARGETS: Record<string, ReferenceTarget> = Object.fromEntries(TARGETS.filter((t): t is ReferenceTarget => t.kind === "reference").map((t) => [t.id, t]));
 
 /** The ablation row of the serial RTM layout (configs/arch/rtm-ap-serial.yaml's row on the same machine). */
 export const SERIAL_LAYOUT_ROW = "serial layout";
 
-export const DEFAULT_TARGETS = ["rtm-ap", "sram-ap", "crossbar-isaac", "crossbar-neurosim22", "reference-isaac", "reference-puma"];
+export const DEFAULT_TARGETS = TARGETS.map((t) => t.id);
 
 /** `crossbar` in a target list stands for both crossbar baselines, `reference` for both reference rows. */
 export function expandTargets(list: readonly string[]): string[] {
@@ -106,161 +99,13 @@ export interface CompareOptions {
   workers?: number;
   /** Architecture of the RTM-AP target: a config name (rtm-ap, rtm-ap-serial) or a YAML file (default rtm-ap). */
   rtmArch?: string;
+  /** Technology of the RTM-AP target: a configs/tech name or a YAML file (default rtm-ap); priced beside the shipped scenarios. */
+  rtmTech?: string;
 }
 
 export interface CompareResult {
   report: ComparisonReport;
   seconds: number;
-}
-
-const AP_COMPONENTS = ["search", "write", "shift", "periphery", "movement", "buffers", "leakage"] as const;
-
-/** "shiftTrackDomains" -> "shift_track_domains" (the JSON names of event kinds). */
-export function snakeCase(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * Events per inference of an AP run by kind: every simulator counter (snake_case, summed over
- * units) and then the derived priced kinds that are not counters themselves (search_rows,
- * micro_ops, tag_row_ops, global_buffer_bits, array_seconds = arrays x latency at the target's clock).
- */
-function eventsByKind(perUnit: readonly { events: ApEvents }[], total: ApCost): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of EVENT_KINDS) out[snakeCase(k)] = perUnit.reduce((s, u) => s + u.events[k], 0);
-  for (const k of AP_PRICED_KINDS) if (!(k in out)) out[k] = total.counts[k];
-  return out;
-}
-
-/** An AP program's run: events per inference per unit, what the report shows per unit, totals. */
-interface ApRun {
-  perUnit: { name: string; events: ApEvents }[];
-  units: UnitInfo[];
-  total: ApEvents;
-  addCycles: number;
-  /** Per unit: movement events under the full placement, layout off, movement off (RTM-AP with the ablation). */
-  movement?: MovementVariants[];
-}
-
-/** A variant's unit results (in unit order) as a run, per inference (batch events / n). */
-function apRunOf(results: readonly UnitTaskResult[], n: number): ApRun {
-  const perImage = (e: ApEvents): ApEvents => {
-    const o = zeroEvents();
-    for (const k of EVENT_KINDS) o[k] = e[k] / n;
-    return o;
-  };
-  const sum = zeroEvents();
-  let addCycles = 0;
-  for (const r of results) {
-    addEvents(sum, r.events);
-    if (!r.stationary) addCycles += r.info.addCycles;
-  }
-  const movement = results.every((r) => r.movement) ? results.map((r) => r.movement!) : undefined;
-  return { perUnit: results.map((r) => ({ name: r.name, events: perImage(r.events) })), units: results.map((r) => r.info), total: perImage(sum), addCycles, ...(movement ? { movement } : {}) };
-}
-
-function apTarget(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch, precision: string, scenarios: readonly string[]): TargetResult {
-  const perUnit = run.perUnit.map((u) => ({ name: u.name, events: u.events }));
-  const priced = apCostPerLayer(perUnit, tech, arch);
-  const layers: LayerResult[] = priced.perLayer.map((l, i) => {
-    const cu = run.units[i]!;
-    return {
-      name: l.name,
-      energyJ: l.energyJ,
-      components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, l.energy[k]])),
-      latencyS: l.latencyS,
-      movementJ: l.energy.movement + l.energy.buffers,
-      extra: {
-        add_cycles: cu.addCycles,
-        add_cycles_naive: cu.addCyclesNaive,
-        shifts: run.perUnit[i]!.events.shifts,
-        row_utilization: cu.utilization,
-        arrays: cu.arrays,
-      },
-    };
-  });
-  const t = priced.total;
-  // the same events priced with every technology scenario (no re-simulation)
-  const scenarioResults: ScenarioResult[] = scenarios.map((name) => {
-    const isDefault = name === tech.name;
-    const c = isDefault ? t : apCostPerLayer(perUnit, loadApTechnology(name), arch).total;
-    return {
-      technology: name,
-      file: reportPath(isDefault ? tech.file : technologyPath(name)),
-      isDefault,
-      energyJ: c.energyJ,
-      latencyS: c.latencyS,
-      components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, c.energy[k]])),
-      energyRatioVsCrossbar: {},
-    };
-  });
-  return {
-    target: id,
-    label,
-    kind: "ap",
-    files,
-    precision,
-    energyJ: t.energyJ,
-    latencyS: t.latencyS,
-    areaMm2: t.areaMm2,
-    inferencesPerJ: 1 / t.energyJ,
-    movementShare: (t.energy.movement + t.energy.buffers) / t.energyJ,
-    energyRatioVsCrossbar: {},
-    components: Object.fromEntries(AP_COMPONENTS.map((k) => [k, t.energy[k]])),
-    layers,
-    events: eventsByKind(run.perUnit, t),
-    ...(scenarioResults.length ? { scenarios: scenarioResults } : {}),
-  };
-}
-
-function crossbarTarget(id: string, label: string, file: string, q: QuantizedModel, tech: CrossbarTechnology): TargetResult {
-  const c = crossbarCost(workloadFromQGraph(q.qgraph), tech);
-  const comp = c.total.components as unknown as Record<string, number>;
-  const layers: LayerResult[] = c.perLayer.map((l) => {
-    const e = l.energy as unknown as Record<string, number>;
-    const total = Object.values(e).reduce((a, b) => a + b, 0);
-    return { name: l.name, energyJ: total, components: { ...e }, latencyS: l.latencyS, movementJ: (e.interconnect ?? 0) + (e.buffers ?? 0) };
-  });
-  // digital non-MAC ops (residual add, pooling, requant) as one layer row so layers sum to the total
-  const auxJ = c.aux.reduce((s, a) => s + a.energy + a.bufferEnergy, 0);
-  if (auxJ > 0) layers.push({ name: "non-MAC ops", energyJ: auxJ, components: { other: c.aux.reduce((s, a) => s + a.energy, 0), buffers: c.aux.reduce((s, a) => s + a.bufferEnergy, 0) }, latencyS: 0, movementJ: 0 });
-  return {
-    target: id,
-    label,
-    kind: "crossbar",
-    files: [reportPath(file)],
-    precision: crossbarPrecision(tech, q.qgraph.activationBits),
-    energyJ: c.total.energyJ,
-    latencyS: c.total.latencyS,
-    areaMm2: c.total.areaMm2,
-    inferencesPerJ: 1 / c.total.energyJ,
-    movementShare: ((comp.interconnect ?? 0) + (comp.buffers ?? 0)) / c.total.energyJ,
-    energyRatioVsCrossbar: {},
-    components: { ...comp },
-    layers,
-  };
-}
-
-/** A published efficiency as a reference row: energy = 2 x MACs / efficiency; latency, area, movement unknown. */
-function referenceTarget(id: string, label: string, ref: ReferenceTechnology, macs: number): TargetResult {
-  const energyJ = referenceEnergyJ(ref, macs);
-  const e = ref.efficiency.given;
-  return {
-    target: id,
-    label: `${label}: ${e.value} ${e.unit} (${ref.precision}${ref.node !== undefined ? `, ${ref.node} nm` : ""}), energy = ${OPS_PER_MAC} x MACs / efficiency`,
-    kind: "reference",
-    files: [reportPath(ref.file)],
-    precision: ref.precision,
-    energyJ,
-    latencyS: null,
-    areaMm2: null,
-    inferencesPerJ: 1 / energyJ,
-    movementShare: null,
-    energyRatioVsCrossbar: {},
-    components: {},
-    layers: [],
-    reference: { efficiencyOpsPerJ: ref.efficiency.value, ops: OPS_PER_MAC * macs, source: ref.efficiency.source ?? ref.efficiency.note ?? "" },
-  };
 }
 
 /** The input images the AP targets are simulated on (deterministic: workers recompute them). */
@@ -405,7 +250,10 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     const archSpec = id === "rtm-ap" && opts.rtmArch ? opts.rtmArch : AP_TARGETS[id]!.arch;
     const arch = loadArch(archSpec);
     if (id === "rtm-ap" && arch.array.technology !== "rtm") throw new RtapError(`--arch: the RTM-AP target needs an RTM architecture (technology: rtm); ${arch.name} is ${arch.array.technology}`, archSpec);
-    apSpecs.set(id, { archSpec, arch, tech: loadApTechnology(AP_TARGETS[id]!.tech) });
+    const techSpec = id === "rtm-ap" && opts.rtmTech ? opts.rtmTech : AP_TARGETS[id]!.tech;
+    const tech = AP_TARGETS[id]!.loadTech(techSpec);
+    if (id === "rtm-ap" && tech.technology !== "rtm") throw new RtapError(`--tech: the RTM-AP target needs an RTM technology file (technology: rtm); ${tech.name} is ${tech.technology}`, techSpec);
+    apSpecs.set(id, { archSpec, arch, tech });
   }
   const rtmSpec = apSpecs.get("rtm-ap");
   const withAblation = opts.ablation !== false && rtmSpec !== undefined;
@@ -437,20 +285,22 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
     const run = runs.get(id)!;
     // ternary weights (sign + magnitude, folded into the instruction stream) on k-bit activations
     const precision = `W2/A${q.activationBits}`;
-    byTarget.set(id, apTarget(id, `${spec.label} (${arch.name}, ${tech.name})`, [reportPath(arch.file ?? archSpec), reportPath(technologyPath(spec.tech))], run, tech, arch, precision, spec.scenarios ?? []));
+    // a technology file given with --tech is priced first, beside the shipped scenarios
+    const scenarios = spec.scenarios && !spec.scenarios.includes(tech.name) ? [tech.name, ...spec.scenarios] : (spec.scenarios ?? []);
+    byTarget.set(id, spec.row(run, { label: `${spec.label} (${arch.name}, ${tech.name})`, files: [reportPath(arch.file ?? archSpec), reportPath(tech.file)], tech, arch, precision, scenarios }));
     if (id === "rtm-ap") rtm = { run, tech, arch };
   }
   for (const id of targets) {
     if (id in CROSSBAR_TARGETS) {
       const spec = CROSSBAR_TARGETS[id]!;
       stage(`price ${id}`);
-      byTarget.set(id, crossbarTarget(id, spec.label, technologyPath(spec.tech), m, loadCrossbarTechnology(spec.tech)));
+      byTarget.set(id, spec.row(m, spec.loadTech(spec.tech)));
     }
   }
   for (const id of targets) {
     if (id in REFERENCE_TARGETS) {
       const spec = REFERENCE_TARGETS[id]!;
-      byTarget.set(id, referenceTarget(id, spec.label, loadReferenceTechnology(spec.tech), workload.totalMacs));
+      byTarget.set(id, spec.row(spec.loadTech(spec.tech), workload.totalMacs));
     }
   }
   const result = targets.map((id) => byTarget.get(id)!);
@@ -541,7 +391,7 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       ...q.notes,
       `AP energies come from exact event counts of the compiled program simulated on ${inputs} (per inference); crossbar energies from the crossbar model on the same integer graph.`,
       ...(targets.includes("rtm-ap")
-        ? [`The RTM-AP's events are priced with every technology scenario (${RTM_SCENARIOS.join(", ")}: typical device level, SOT/skyrmion-class low end, array-level RTSim/DESTINY) without re-simulation; the headline and the sensitivity study use the default, ${AP_TARGETS["rtm-ap"]!.tech}.`]
+        ? [`The RTM-AP's events are priced with every technology scenario (${RTM_SCENARIOS.join(", ")}: typical device level, SOT/skyrmion-class low end, array-level RTSim/DESTINY) without re-simulation; the headline and the sensitivity study use ${rtm && rtm.tech.name !== AP_TARGETS["rtm-ap"]!.tech ? `${rtm.tech.name} (${reportPath(rtm.tech.file)})` : `the default, ${AP_TARGETS["rtm-ap"]!.tech}`}.`]
         : []),
       ...(result.some((r) => r.kind === "reference")
         ? [`Reference rows are published efficiencies, not models: energy = ${OPS_PER_MAC} x ${workload.totalMacs} MACs / efficiency, at the paper's own precision and node. Ratios against them show what a "7.5x" would be measured against.`]

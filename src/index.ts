@@ -51,3 +51,11 @@ export {
 export { compareModel, type CompareOptions } from "./compare.js";
 export { writeReport, reportToHtml, reportToJson, reportToCsv } from "./report/index.js";
 export type { ComparisonReport, TargetResult } from "./report/types.js";
+
+// targets and sweeps
+export { TARGETS, getTarget, targetIds, FIGURES, type Target, type ApTarget, type CrossbarTarget, type ReferenceTarget, type FigureName } from "./targets/index.js";
+export { loadPlan, expandPlan, compileGroups, type SweepPlan, type SweepPoint } from "./sweep/plan.js";
+export { runLocal, type LocalOptions, type RunCounts } from "./sweep/local.js";
+export { submitSlurm, slurmStatus, waitForJobs, runPoint, type SlurmOptions } from "./sweep/slurm.js";
+export { collectReport, writeSweepReport, paretoFront, type SweepReport, type SweepRow } from "./sweep/report.js";
+export { applyOverride, readSourcedFile, type Override } from "./util/sourced-yaml.js";

@@ -12,12 +12,13 @@
  * so each default says where it comes from. Validation errors name the file, the field and the
  * allowed range.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod";
 import { RtapError } from "../errors.js";
+import { readSourcedFile, sourcedObject, type Override } from "../util/sourced-yaml.js";
 
 export type ApTechnology = "rtm" | "sram";
 /**
@@ -221,19 +222,20 @@ export function archConfigDir(): string {
  * Loads an architecture: a built-in name (`rtm-ap`, `rtm-ap-serial`, `sram-ap`) or a path to a YAML file.
  * Throws RtapError naming the file and field on any problem.
  */
-export function loadArch(nameOrPath: string): ApArch {
-  const isBuiltin = (BUILTIN_ARCHS as readonly string[]).includes(nameOrPath);
-  const file = isBuiltin ? join(archConfigDir(), `${nameOrPath}.yaml`) : resolve(nameOrPath);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new RtapError(
-      `cannot read architecture file (built-in architectures: ${BUILTIN_ARCHS.join(", ")})`,
-      nameOrPath,
-    );
-  }
-  return parseArch(text, isBuiltin ? `configs/arch/${nameOrPath}.yaml` : nameOrPath);
+export function loadArch(nameOrPath: string, overrides: readonly Override[] = []): ApArch {
+  const file = archFilePath(nameOrPath);
+  const where = isBuiltinArch(nameOrPath) ? `configs/arch/${nameOrPath}.yaml` : nameOrPath;
+  const d = readSourcedFile(file, where, `cannot read architecture file (built-in architectures: ${BUILTIN_ARCHS.join(", ")})`);
+  return parseArchObject(sourcedObject(d, overrides), where);
+}
+
+function isBuiltinArch(nameOrPath: string): boolean {
+  return (BUILTIN_ARCHS as readonly string[]).includes(nameOrPath);
+}
+
+/** The file a built-in name (configs/arch/<name>.yaml) or a path stands for. */
+export function archFilePath(nameOrPath: string): string {
+  return isBuiltinArch(nameOrPath) ? join(archConfigDir(), `${nameOrPath}.yaml`) : resolve(nameOrPath);
 }
 
 /** Parses and validates the text of an architecture file; `where` names it in error messages. */
@@ -244,6 +246,11 @@ export function parseArch(text: string, where = "<architecture>"): ApArch {
   } catch (err) {
     throw new RtapError(`not valid YAML: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`, where);
   }
+  return parseArchObject(doc, where);
+}
+
+/** Validates a parsed architecture file (a plain object); `where` names it in error messages. */
+export function parseArchObject(doc: unknown, where = "<architecture>"): ApArch {
   if (typeof doc !== "object" || doc === null) throw new RtapError("expected a YAML mapping", where);
   const tech = (doc as Record<string, unknown>)["technology"];
   if (tech !== "rtm" && tech !== "sram")

@@ -11,6 +11,7 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import * as z from "zod";
 import { RtapError } from "../errors.js";
 import { resolveParams, type Resolved } from "./params.js";
+import { readSourcedFile, sourcedObject, type Override } from "../util/sourced-yaml.js";
 import {
   technologyFile,
   type ApFileRaw,
@@ -71,9 +72,14 @@ export function technologyPath(pathOrName: string): string {
   return isName ? join(techDir(), `${pathOrName}.yaml`) : resolve(pathOrName);
 }
 
-export function loadTechnology(pathOrName: string): Technology {
+/**
+ * Loads a technology file, after `overrides` by dotted path (a sweep point's changes: each
+ * overridden number's source then names the override and keeps the file's value; see
+ * src/util/sourced-yaml.ts).
+ */
+export function loadTechnology(pathOrName: string, overrides: readonly Override[] = []): Technology {
   const file = technologyPath(pathOrName);
-  const raw = readTechYaml(file);
+  const raw = overrides.length ? sourcedObject(readSourcedFile(file, file, `cannot read technology file (shipped technologies: ${SHIPPED_TECHNOLOGIES.join(", ")})`), overrides) : readTechYaml(file);
   rejectOldApFile(raw, file);
   const parsed = technologyFile.safeParse(raw);
   if (!parsed.success) {
@@ -92,20 +98,20 @@ export function loadTechnology(pathOrName: string): Technology {
   } as ApTechnology | CrossbarTechnology;
 }
 
-export function loadApTechnology(pathOrName: string): ApTechnology {
-  const t = loadTechnology(pathOrName);
+export function loadApTechnology(pathOrName: string, overrides: readonly Override[] = []): ApTechnology {
+  const t = loadTechnology(pathOrName, overrides);
   if (t.kind !== "ap") throw new RtapError(`expected an associative-processor technology file (kind: ap), got kind: ${t.kind}`, t.file);
   return t;
 }
 
-export function loadCrossbarTechnology(pathOrName: string): CrossbarTechnology {
-  const t = loadTechnology(pathOrName);
+export function loadCrossbarTechnology(pathOrName: string, overrides: readonly Override[] = []): CrossbarTechnology {
+  const t = loadTechnology(pathOrName, overrides);
   if (t.kind !== "crossbar") throw new RtapError(`expected a crossbar technology file (kind: crossbar), got kind: ${t.kind}`, t.file);
   return t;
 }
 
-export function loadReferenceTechnology(pathOrName: string): ReferenceTechnology {
-  const t = loadTechnology(pathOrName);
+export function loadReferenceTechnology(pathOrName: string, overrides: readonly Override[] = []): ReferenceTechnology {
+  const t = loadTechnology(pathOrName, overrides);
   if (t.kind !== "reference") throw new RtapError(`expected a published-reference file (kind: reference), got kind: ${t.kind}`, t.file);
   return t;
 }
