@@ -1,0 +1,516 @@
+/**
+ * The reliability study (`rtap faults`, docs/reliability.md): RTM shift faults and write flips
+ * injected into the bit-level simulator on real images, with and without a shift-fault protection
+ * scheme (src/ap/faults.ts ProtectionSpec), per architecture (interleaved and serial layouts).
+ *
+ * How a curve is computed (per architecture, protection, fault kind, rate, seed):
+ *  - the network is compiled once; the integer reference gives every unit's fault-free output for
+ *    every image (the compiled program equals it bit for bit: tested), hence the fault-free
+ *    predictions;
+ *  - every image has its own fault process (src/ap/faults.ts FaultStream): a countdown to the next
+ *    fault over a fixed, data-independent order of trials. Each unit's trial counts per image are
+ *    measured once by a counting run of the bit-level simulator;
+ *  - unit by unit: an image whose countdown passes the unit's trial count receives no fault there,
+ *    so the unit's output is the fault-free one (inputs unchanged) or the word-level simulator's on
+ *    its changed inputs (the program is exact when no fault lands); only images with a fault in the
+ *    unit run on the bit-level simulator, with their countdowns, which continue into the next unit.
+ *    This is the same random process as simulating everything at the bit level, at a fraction of
+ *    the cost at low rates.
+ * Confidence intervals: Wilson score intervals (95 %) on the pooled (image, seed) trials.
+ */
+import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import { FaultStream, geometricGap, type ProtectionSpec } from "./ap/faults.js";
+import { compileNetwork, runUnit, type CompiledNetwork } from "./compiler/pipeline.js";
+import { makeSimContext, type SimContext } from "./compiler/simulate.js";
+import type { UnitMapping } from "./compiler/mapping.js";
+import { apCost } from "./cost/ap.js";
+import { loadApTechnology } from "./cost/technology.js";
+import { RtapError } from "./errors.js";
+import { argmax } from "./float/executor.js";
+import type { QGraph } from "./quantize/qgraph.js";
+import { dequantizeOutput, runReference } from "./reference/integer.js";
+import { Rng } from "./util/random.js";
+
+export type FaultKind = "shift" | "write";
+export type ProtectName = "none" | "pecc";
+export const PROTECT_SCHEMES: readonly ProtectName[] = ["none", "pecc"];
+
+/** Assumed sizes of the p-ECC scheme (no published figure was retrieved: parameters, see docs/reliability.md). */
+export interface PeccParams {
+  /** Check after every `interval`-th shift of a group. Default 1. */
+  interval: number;
+  /** Extra read heads per nanowire sensing the code. Default 2 (position modulo 4). */
+  heads: number;
+  /** Guard domains at each end of a track (hold bits pushed past the end). Default 2. */
+  guardDomains: number;
+}
+
+export const DEFAULT_PECC: PeccParams = { interval: 1, heads: 2, guardDomains: 2 };
+
+/** A network ready for fault runs on one architecture. */
+export interface FaultSetup {
+  arch: string;
+  layout: string;
+  net: CompiledNetwork;
+  q: QGraph;
+  count: number;
+  labels: Uint8Array | null;
+  /** Fault-free tensors of every image (the integer reference). */
+  clean: Map<string, Int32Array>;
+  cleanPred: Int32Array;
+  /** Per unit: shift and write trials per image (counting run of the bit-level simulator). */
+  shiftTrials: number[];
+  writeTrials: number[];
+  /** Per unit, per image: fault-free events (the counting run: one image). */
+  unitEvents: ApEvents[];
+  producer: Map<string, UnitMapping>;
+  sim: SimContext;
+}
+
+/** Compiles `q` for `arch`, runs the reference on the images and counts every unit's trials. */
+export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, labels: Uint8Array | null, count: number): FaultSetup {
+  const net = compileNetwork(q, { arch });
+  for (const cu of net.units)
+    if (cu.stationary) throw new RtapError(`unit "${cu.unit.name}" uses the weight-stationary mapping, which the fault study does not model; compile with --fc-mapping rows`);
+  if (net.arch.array.technology !== "rtm") throw new RtapError(`architecture "${arch}" is not racetrack memory (shift faults need RTM)`, "--arch");
+  const ref = runReference(q, images, count, { keepAll: true });
+  const clean = ref.tensors;
+  const cleanPred = predictions(q, clean.get(q.output)!, count);
+  const producer = new Map<string, UnitMapping>();
+  for (const cu of net.units) producer.set(cu.unit.output, cu.mapping);
+  net.sim ??= makeSimContext(q, net.arch, net.layout);
+  const sim = net.sim;
+  // counting run: one image, probabilities 0
+  const shiftTrials: number[] = [], writeTrials: number[] = [], unitEvents: ApEvents[] = [];
+  const env = new Map<string, Int32Array>();
+  for (const [k, v] of clean) env.set(k, sliceImages(v, count, [0]));
+  for (const cu of net.units) {
+    const stream = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, rngs: [new Rng(1)] });
+    const ue = runUnit(net, { ...sim, faults: { stream } }, cu, producerOf(q, producer), env, 1, { mode: "bit" });
+    shiftTrials.push(stream.shiftTrials[0]!);
+    writeTrials.push(stream.writeTrials[0]!);
+    unitEvents.push(ue.total);
+  }
+  return { arch, layout: net.layout.kind, net, q, count, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim };
+}
+
+function producerOf(q: QGraph, producer: Map<string, UnitMapping>): (t: string) => UnitMapping | "global" {
+  return (t) => (t === q.input ? "global" : (producer.get(t) ?? "global"));
+}
+
+function predictions(q: QGraph, out: Int32Array, count: number): Int32Array {
+  const logits = dequantizeOutput(q, out, count);
+  return Int32Array.from(logits, (l) => argmax(l));
+}
+
+/** The images `idx` of a batch tensor (per-image blocks). */
+function sliceImages(t: Int32Array, count: number, idx: readonly number[]): Int32Array {
+  const per = t.length / count;
+  const out = new Int32Array(idx.length * per);
+  idx.forEach((n, i) => out.set(t.subarray(n * per, (n + 1) * per), i * per));
+  return out;
+}
+
+/** One run: a fault kind at a rate with a protection, on every image. */
+export interface FaultConfig {
+  protect: ProtectName;
+  kind: FaultKind;
+  rate: number;
+  seed: number;
+  /** Faults in this unit only (per-layer sensitivity); all units otherwise. */
+  onlyUnit?: number;
+  pecc?: PeccParams;
+}
+
+export interface FaultRunResult {
+  /** Per image: prediction under faults. */
+  pred: Int32Array;
+  faults: number;
+  corrected: number;
+  uncorrectable: number;
+  miscorrected: number;
+  /** Unit runs on the bit level (image x unit). */
+  bitUnitRuns: number;
+}
+
+/** Runs one configuration on every image of the setup. */
+export function runFaultConfig(s: FaultSetup, cfg: FaultConfig): FaultRunResult {
+  const { net, q, count } = s;
+  const protect: ProtectionSpec | null = cfg.protect === "pecc" ? { scheme: "pecc", interval: (cfg.pecc ?? DEFAULT_PECC).interval } : null;
+  if (!(cfg.rate >= 0 && cfg.rate <= 1)) throw new RtapError(`fault rate must be in 0..1 (got ${cfg.rate})`);
+  const shiftProb = cfg.kind === "shift" ? cfg.rate : 0;
+  const writeProb = cfg.kind === "write" ? cfg.rate : 0;
+  const rngs = Array.from({ length: count }, (_, n) => new Rng((((cfg.seed * 1000003) ^ (n * 7919 + 17)) >>> 0) + 1));
+  const shiftLeft = new Float64Array(count), writeLeft = new Float64Array(count);
+  for (let n = 0; n < count; n++) {
+    shiftLeft[n] = geometricGap(rngs[n]!, shiftProb);
+    writeLeft[n] = geometricGap(rngs[n]!, writeProb);
+  }
+  const dirty = new Uint8Array(count);
+  const env = new Map<string, Int32Array>([[q.input, s.clean.get(q.input)!]]);
+  let faults = 0, corrected = 0, uncorrectable = 0, miscorrected = 0, bitUnitRuns = 0;
+  const prod = producerOf(q, s.producer);
+  net.units.forEach((cu, u) => {
+    const Ns = s.shiftTrials[u]!, Nw = s.writeTrials[u]!;
+    const faulted: number[] = [], rerun: number[] = [];
+    const active = cfg.onlyUnit === undefined || cfg.onlyUnit === u;
+    for (let n = 0; n < count; n++) {
+      if (active && (shiftLeft[n]! < Ns || writeLeft[n]! < Nw)) faulted.push(n);
+      else {
+        if (active) {
+          shiftLeft[n]! -= Ns;
+          writeLeft[n]! -= Nw;
+        }
+        if (dirty[n]) rerun.push(n);
+      }
+    }
+    const clean = s.clean.get(cu.unit.output)!;
+    if (faulted.length === 0 && rerun.length === 0) {
+      env.set(cu.unit.output, clean);
+      return;
+    }
+    const out = Int32Array.from(clean);
+    const per = clean.length / count;
+    const inputs = [...new Set(cu.program.loads.map((l) => l.tensor))];
+    const subEnv = (idx: number[]): Map<string, Int32Array> => {
+      const m = new Map<string, Int32Array>();
+      for (const t of inputs) m.set(t, sliceImages(env.get(t) ?? s.clean.get(t)!, count, idx));
+      return m;
+    };
+    const take = (idx: number[], got: Int32Array): void => {
+      idx.forEach((n, i) => {
+        const src = got.subarray(i * per, (i + 1) * per);
+        out.set(src, n * per);
+        if (!dirty[n]) for (let k = 0; k < per; k++) if (src[k] !== clean[n * per + k]) {
+          dirty[n] = 1;
+          break;
+        }
+      });
+    };
+    if (rerun.length) {
+      const e = subEnv(rerun);
+      runUnit(net, s.sim, cu, prod, e, rerun.length, { mode: "fast", events: false });
+      take(rerun, e.get(cu.unit.output)!);
+    }
+    if (faulted.length) {
+      const stream = new FaultStream({
+        shiftProb, writeProb, rowsPerImage: cu.mapping.rowsPerArray, protect,
+        rngs: faulted.map((n) => rngs[n]!), shiftLeft: faulted.map((n) => shiftLeft[n]!), writeLeft: faulted.map((n) => writeLeft[n]!),
+      });
+      const e = subEnv(faulted);
+      runUnit(net, { ...s.sim, faults: { stream } }, cu, prod, e, faulted.length, { mode: "bit" });
+      faulted.forEach((n, i) => {
+        if (stream.shiftTrials[i] !== Ns || stream.writeTrials[i] !== Nw)
+          throw new Error(`internal: unit "${cu.unit.name}" ran ${stream.shiftTrials[i]}/${stream.writeTrials[i]} trials, counted ${Ns}/${Nw}`);
+        shiftLeft[n] = stream.shiftLeft[i]!;
+        writeLeft[n] = stream.writeLeft[i]!;
+        const st = stream.stats[i]!;
+        faults += st.shiftFaults + st.writeFlips;
+        corrected += st.corrected;
+        uncorrectable += st.uncorrectable;
+        miscorrected += st.miscorrected;
+      });
+      bitUnitRuns += faulted.length;
+      take(faulted, e.get(cu.unit.output)!);
+    }
+    env.set(cu.unit.output, out);
+  });
+  const final = env.get(q.output)!;
+  const pred = final === s.clean.get(q.output) ? s.cleanPred : predictions(q, final, count);
+  return { pred, faults, corrected, uncorrectable, miscorrected, bitUnitRuns };
+}
+
+/** Wilson score interval (95 %) of k successes in n trials. */
+export function wilson(k: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = k / n;
+  const z2 = z * z;
+  const den = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / den;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
+/** Expected faults per inference at `rate` for a kind: the trial count (write: opportunities, untagged rows included). */
+export function trialsPerInference(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, kind: FaultKind): number {
+  return (kind === "shift" ? s.shiftTrials : s.writeTrials).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The default rate grid: the 8 rates at which 0.1, 1, 10, ..., 1e6 faults per inference are
+ * expected (capped at 0.5). Most faults land in idle rows or low-order bits, so the knee of
+ * fmnist-resnet8 lies near 1e4 .. 1e5 faults per inference (docs/reliability.md).
+ */
+export function defaultRates(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, kind: FaultKind, points = 8): number[] {
+  const N = trialsPerInference(s, kind);
+  const out: number[] = [];
+  for (let i = 0; i < points; i++) {
+    const lambda = 10 ** (-1 + i);
+    out.push(Number(Math.min(0.5, lambda / N).toPrecision(2)));
+  }
+  return out;
+}
+
+/** Energy, latency and area of a protection scheme relative to the unprotected program (fault-free, per inference). */
+export interface ProtectionOverhead {
+  arch: string;
+  scheme: ProtectName;
+  energy_ratio: number;
+  latency_ratio: number;
+  area_ratio: number;
+  extra_domains_per_track: number;
+  extra_heads_per_track: number;
+  checks_per_inference: number;
+  check_bits_per_inference: number;
+  energy_j: number;
+  latency_s: number;
+  base_energy_j: number;
+  base_latency_s: number;
+  assumptions: string[];
+}
+
+/**
+ * Prices p-ECC on the fault-free events: after every `interval`-th shift micro-op a check senses
+ * `heads` code bits of every nanowire of the group in every row (priced as track search bits, one
+ * search and `compare` cycles per check); the code needs (offset range + heads - 1) domains per
+ * track plus 2 x guardDomains, and `heads` more read heads (priced as port cells). Corrections are
+ * one-domain shifts of single nanowires, rare at physical rates: counted per rate in the curves,
+ * not here.
+ */
+export function protectionOverhead(s: FaultSetup, tech = "rtm-ap", p: PeccParams = DEFAULT_PECC): ProtectionOverhead {
+  const arch = s.net.arch;
+  const t = loadApTechnology(tech);
+  const base = zeroEvents(), prot = zeroEvents();
+  let checks = 0, bits = 0;
+  s.net.units.forEach((cu, u) => {
+    const e = s.unitEvents[u]!;
+    addEvents(base, e);
+    const arrays = cu.mapping.arrays * cu.mapping.passes;
+    const shiftsPerArray = e.shifts / arrays;
+    const c = e.shifts / p.interval;
+    const b = (s.shiftTrials[u]! * p.heads) / p.interval;
+    checks += c;
+    bits += b;
+    const extra = zeroEvents();
+    extra.searches = c;
+    extra.searchRowBits = b;
+    extra.cycles = (shiftsPerArray / p.interval) * arch.timing.compare * cu.mapping.passes;
+    addEvents(prot, extra);
+  });
+  addEvents(prot, base);
+  const g = s.net.layout.geom;
+  const codeDomains = g.maxOffset - g.minOffset + p.heads;
+  const extraDomains = codeDomains + 2 * p.guardDomains;
+  const c0 = apCost(base, t, arch), c1 = apCost(prot, t, arch);
+  const shape = { tiles: arch.tiles, arraysPerTile: arch.arraysPerTile, rows: arch.array.rows, tracksPerRow: arch.array.tracks, domainsPerTrack: arch.array.domains, portsPerTrack: arch.array.ports };
+  const a1 = apCost(prot, t, { ...shape, domainsPerTrack: shape.domainsPerTrack + extraDomains + p.heads, portsPerTrack: shape.portsPerTrack + p.heads });
+  return {
+    arch: s.arch, scheme: "pecc",
+    energy_ratio: c1.energyJ / c0.energyJ,
+    latency_ratio: c1.latencyS / c0.latencyS,
+    area_ratio: a1.areaMm2 / c0.areaMm2,
+    extra_domains_per_track: extraDomains,
+    extra_heads_per_track: p.heads,
+    checks_per_inference: checks,
+    check_bits_per_inference: bits,
+    energy_j: c1.energyJ, latency_s: c1.latencyS, base_energy_j: c0.energyJ, base_latency_s: c0.latencyS,
+    assumptions: [
+      `check after every ${p.interval === 1 ? "" : `${p.interval}th `}shift, ${p.heads} code heads per nanowire sensed like search bits (assumption)`,
+      `code domains = offset range ${g.maxOffset - g.minOffset + 1} + ${p.heads - 1}, guard ${p.guardDomains} per end (assumption)`,
+      `technology ${tech}`,
+    ],
+  };
+}
+
+// --- the study ------------------------------------------------------------------------------------
+
+export interface FaultStudyOptions {
+  limit?: number;
+  offset?: number;
+  /** Architectures (default both RTM layouts: rtm-ap, rtm-ap-serial). */
+  archs?: string[];
+  /** Explicit rates (all architectures); default: defaultRates per architecture. Empty: skip the kind. */
+  shiftRates?: number[];
+  writeRates?: number[];
+  seeds?: number;
+  protect?: ProtectName[];
+  pecc?: Partial<PeccParams>;
+  /** Per-layer sensitivity (default true). */
+  sensitivity?: boolean;
+  /** Model options (zoo seed, activation bits of inserted quantizers). */
+  seed?: number;
+  activationBits?: number;
+  technology?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CurvePoint {
+  arch: string;
+  layout: string;
+  protect: ProtectName;
+  kind: FaultKind;
+  rate: number;
+  /** Pooled over images x seeds. */
+  trials: number;
+  accuracy: number | null;
+  changed: number;
+  /** Wilson 95 % interval of the accuracy (of `changed` without labels). */
+  ci_low: number;
+  ci_high: number;
+  changed_ci_low: number;
+  changed_ci_high: number;
+  faults_per_inference: number;
+  expected_faults_per_inference: number;
+  corrected_per_inference: number;
+  uncorrectable_per_inference: number;
+  miscorrected_per_inference: number;
+}
+
+export interface SensitivityPoint {
+  arch: string;
+  kind: FaultKind;
+  rate: number;
+  unit: string;
+  accuracy: number | null;
+  changed: number;
+  changed_ci_low: number;
+  changed_ci_high: number;
+  faults_per_inference: number;
+}
+
+export interface FaultStudyReport {
+  model: string;
+  dataset: string;
+  images: number;
+  seeds: number;
+  ci_method: "wilson-95";
+  fault_free_accuracy: number | null;
+  archs: Array<{ arch: string; layout: string; shift_trials_per_inference: number; write_trials_per_inference: number; units: Array<{ unit: string; shift_trials: number; write_trials: number }> }>;
+  curves: CurvePoint[];
+  sensitivity: SensitivityPoint[];
+  overhead: ProtectionOverhead[];
+  seconds: number;
+}
+
+function countCorrect(pred: Int32Array, labels: Uint8Array | null): number {
+  if (!labels) return 0;
+  let k = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) k++;
+  return k;
+}
+
+function countChanged(pred: Int32Array, clean: Int32Array): number {
+  let k = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] !== clean[i]) k++;
+  return k;
+}
+
+function checkRates(rates: number[] | undefined, flag: string): void {
+  for (const r of rates ?? [])
+    if (!(typeof r === "number" && Number.isFinite(r) && r >= 0 && r <= 1)) throw new RtapError(`rates must be probabilities in 0..1 (got ${String(r)})`, flag);
+}
+
+/** The whole study on one model and dataset (what `rtap faults` prints). */
+export async function faultStudy(model: string, datasetSpec: string, opts: FaultStudyOptions = {}): Promise<FaultStudyReport> {
+  const t0 = performance.now();
+  const { loadQuantizedModel } = await import("./model.js");
+  const { loadDataset } = await import("./data/index.js");
+  const archs = opts.archs ?? ["rtm-ap", "rtm-ap-serial"];
+  if (archs.length === 0) throw new RtapError("give at least one architecture", "--arch");
+  const protects = opts.protect ?? ["none", "pecc"];
+  for (const p of protects) if (!PROTECT_SCHEMES.includes(p)) throw new RtapError(`unknown protection "${p}" (known: ${PROTECT_SCHEMES.join(", ")})`, "--protect");
+  if (protects.length === 0) throw new RtapError("give at least one protection (none, pecc)", "--protect");
+  checkRates(opts.shiftRates, "--shift-rates");
+  checkRates(opts.writeRates, "--write-rates");
+  const seeds = opts.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RtapError(`must be a positive integer (got ${seeds})`, "--seeds");
+  const pecc: PeccParams = { ...DEFAULT_PECC, ...opts.pecc };
+  const m = loadQuantizedModel(model, { seed: opts.seed ?? 0, activationBits: opts.activationBits ?? 4 });
+  const q = m.qgraph;
+  const ds = loadDataset(datasetSpec, { limit: opts.limit, offset: opts.offset });
+  const inShape = q.tensors.get(q.input)!.shape;
+  if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, datasetSpec);
+  const N = ds.count;
+  const report: FaultStudyReport = {
+    model, dataset: ds.spec, images: N, seeds, ci_method: "wilson-95", fault_free_accuracy: null,
+    archs: [], curves: [], sensitivity: [], overhead: [], seconds: 0,
+  };
+  // plan every run first, for the progress total
+  const setups: FaultSetup[] = [];
+  for (const arch of archs) setups.push(prepareFaultSetup(q, arch, ds.images, ds.labels, N));
+  report.fault_free_accuracy = ds.labels ? countCorrect(setups[0]!.cleanPred, ds.labels) / N : null;
+  type Job = { s: FaultSetup; cfg: FaultConfig };
+  const jobs: Job[][] = setups.map((s) => {
+    const list: Job[] = [];
+    for (const kind of ["shift", "write"] as const) {
+      const rates = (kind === "shift" ? opts.shiftRates : opts.writeRates) ?? defaultRates(s, kind);
+      for (const protect of protects) {
+        if (kind === "write" && protect !== "none") continue; // p-ECC protects positions, not written bits
+        for (const rate of rates) for (let k = 0; k < seeds; k++) list.push({ s, cfg: { protect, kind, rate, seed: k + 1, pecc } });
+      }
+    }
+    return list;
+  });
+  const units = setups.reduce((a, s) => a + s.net.units.length, 0);
+  const total = (jobs.reduce((a, j) => a + j.length, 0) + (opts.sensitivity === false ? 0 : units)) * N;
+  let done = 0;
+  const tick = (): void => {
+    done += N;
+    opts.onProgress?.(done, total);
+  };
+  for (const [i, s] of setups.entries()) {
+    report.archs.push({
+      arch: s.arch, layout: s.layout,
+      shift_trials_per_inference: trialsPerInference(s, "shift"), write_trials_per_inference: trialsPerInference(s, "write"),
+      units: s.net.units.map((cu, u) => ({ unit: cu.unit.name, shift_trials: s.shiftTrials[u]!, write_trials: s.writeTrials[u]! })),
+    });
+    // pool seeds per (protect, kind, rate)
+    const pooled = new Map<string, { cfg: FaultConfig; correct: number; changed: number; n: number; faults: number; corrected: number; uncorrectable: number; miscorrected: number }>();
+    for (const { cfg } of jobs[i]!) {
+      const r = runFaultConfig(s, cfg);
+      const key = `${cfg.protect}|${cfg.kind}|${cfg.rate}`;
+      const p = pooled.get(key) ?? { cfg, correct: 0, changed: 0, n: 0, faults: 0, corrected: 0, uncorrectable: 0, miscorrected: 0 };
+      p.correct += countCorrect(r.pred, ds.labels);
+      p.changed += countChanged(r.pred, s.cleanPred);
+      p.n += N;
+      p.faults += r.faults;
+      p.corrected += r.corrected;
+      p.uncorrectable += r.uncorrectable;
+      p.miscorrected += r.miscorrected;
+      pooled.set(key, p);
+      tick();
+    }
+    for (const p of pooled.values()) {
+      const acc = ds.labels ? p.correct / p.n : null;
+      const [cl, ch] = wilson(p.changed, p.n);
+      const [al, ah] = ds.labels ? wilson(p.correct, p.n) : [cl, ch];
+      report.curves.push({
+        arch: s.arch, layout: s.layout, protect: p.cfg.protect, kind: p.cfg.kind, rate: p.cfg.rate, trials: p.n,
+        accuracy: acc, changed: p.changed / p.n, ci_low: al, ci_high: ah, changed_ci_low: cl, changed_ci_high: ch,
+        faults_per_inference: p.faults / p.n,
+        expected_faults_per_inference: p.cfg.rate * trialsPerInference(s, p.cfg.kind),
+        corrected_per_inference: p.corrected / p.n, uncorrectable_per_inference: p.uncorrectable / p.n, miscorrected_per_inference: p.miscorrected / p.n,
+      });
+    }
+    if (opts.sensitivity !== false) {
+      // the lowest unprotected shift rate that changes >= 5 % of predictions (else the highest)
+      const shift = report.curves.filter((c) => c.arch === s.arch && c.kind === "shift" && c.protect === "none").sort((a, b) => a.rate - b.rate);
+      const rate = (shift.find((c) => c.changed >= 0.05) ?? shift[shift.length - 1])?.rate;
+      s.net.units.forEach((cu, u) => {
+        if (rate !== undefined && rate > 0) {
+          const r = runFaultConfig(s, { protect: "none", kind: "shift", rate, seed: 1, onlyUnit: u });
+          const changed = countChanged(r.pred, s.cleanPred);
+          const [cl, ch] = wilson(changed, N);
+          report.sensitivity.push({
+            arch: s.arch, kind: "shift", rate, unit: cu.unit.name, accuracy: ds.labels ? countCorrect(r.pred, ds.labels) / N : null,
+            changed: changed / N, changed_ci_low: cl, changed_ci_high: ch, faults_per_inference: r.faults / N,
+          });
+        }
+        tick();
+      });
+    }
+    if (protects.includes("pecc")) report.overhead.push(protectionOverhead(s, opts.technology ?? "rtm-ap", pecc));
+  }
+  report.seconds = (performance.now() - t0) / 1000;
+  return report;
+}
