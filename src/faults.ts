@@ -20,7 +20,7 @@
  */
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import { FaultStream, geometricGap, type ProtectionSpec } from "./ap/faults.js";
-import { compileNetwork, runUnit, type CompiledNetwork } from "./compiler/pipeline.js";
+import { compileNetwork, runUnit, type CompiledNetwork, type CompiledUnit } from "./compiler/pipeline.js";
 import { makeSimContext, type SimContext } from "./compiler/simulate.js";
 import type { UnitMapping } from "./compiler/mapping.js";
 import { apCost } from "./cost/ap.js";
@@ -65,6 +65,15 @@ export interface FaultSetup {
   unitEvents: ApEvents[];
   producer: Map<string, UnitMapping>;
   sim: SimContext;
+  /** Per unit: the unit with its mapping cut to the rows that hold positions (bit-level fault runs). */
+  compact: CompiledUnit[];
+}
+
+/** The unit with rowsPerArray cut to the rows that hold positions (rows are independent under SIMD). */
+function compactUnit(cu: CompiledUnit): CompiledUnit {
+  let used = 0;
+  for (let p = 0; p < cu.mapping.positions; p++) used = Math.max(used, cu.mapping.place(p).row + 1);
+  return { ...cu, mapping: { ...cu.mapping, rowsPerArray: used } };
 }
 
 /** Compiles `q` for `arch`, runs the reference on the images and counts every unit's trials. */
@@ -84,14 +93,22 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
   const shiftTrials: number[] = [], writeTrials: number[] = [], unitEvents: ApEvents[] = [];
   const env = new Map<string, Int32Array>();
   for (const [k, v] of clean) env.set(k, sliceImages(v, count, [0]));
-  for (const cu of net.units) {
+  const compact = net.units.map(compactUnit);
+  net.units.forEach((cu, u) => {
     const stream = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, rngs: [new Rng(1)] });
     const ue = runUnit(net, { ...sim, faults: { stream } }, cu, producerOf(q, producer), env, 1, { mode: "bit" });
     shiftTrials.push(stream.shiftTrials[0]!);
     writeTrials.push(stream.writeTrials[0]!);
     unitEvents.push(ue.total);
-  }
-  return { arch, layout: net.layout.kind, net, q, count, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim };
+    // the compact unit counts the same trials and computes the same output
+    const c = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, simRowsPerImage: compact[u]!.mapping.rowsPerArray, rngs: [new Rng(1)] });
+    const e2 = new Map(env);
+    runUnit(net, { ...sim, faults: { stream: c } }, compact[u]!, producerOf(q, producer), e2, 1, { mode: "bit" });
+    const a = env.get(cu.unit.output)!, b = e2.get(cu.unit.output)!;
+    if (c.shiftTrials[0] !== stream.shiftTrials[0] || c.writeTrials[0] !== stream.writeTrials[0] || a.some((v, i) => v !== b[i]))
+      throw new Error(`internal: the compact simulation of unit "${cu.unit.name}" differs from the full one`);
+  });
+  return { arch, layout: net.layout.kind, net, q, count, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim, compact };
 }
 
 function producerOf(q: QGraph, producer: Map<string, UnitMapping>): (t: string) => UnitMapping | "global" {
@@ -194,11 +211,14 @@ export function runFaultConfig(s: FaultSetup, cfg: FaultConfig): FaultRunResult 
     }
     if (faulted.length) {
       const stream = new FaultStream({
-        shiftProb, writeProb, rowsPerImage: cu.mapping.rowsPerArray, protect,
+        shiftProb, writeProb, rowsPerImage: cu.mapping.rowsPerArray, simRowsPerImage: s.compact[u]!.mapping.rowsPerArray, protect,
         rngs: faulted.map((n) => rngs[n]!), shiftLeft: faulted.map((n) => shiftLeft[n]!), writeLeft: faulted.map((n) => writeLeft[n]!),
       });
       const e = subEnv(faulted);
-      runUnit(net, { ...s.sim, faults: { stream } }, cu, prod, e, faulted.length, { mode: "bit" });
+      // compact rows: more images side by side per simulated array (~16k rows)
+      const cm = s.compact[u]!.mapping;
+      const bitChunkRows = Math.max(1, Math.floor(16384 / cm.rowsPerArray)) * cm.arrays * cm.passes;
+      runUnit(net, { ...s.sim, faults: { stream }, bitChunkRows }, s.compact[u]!, prod, e, faulted.length, { mode: "bit" });
       faulted.forEach((n, i) => {
         if (stream.shiftTrials[i] !== Ns || stream.writeTrials[i] !== Nw)
           throw new Error(`internal: unit "${cu.unit.name}" ran ${stream.shiftTrials[i]}/${stream.writeTrials[i]} trials, counted ${Ns}/${Nw}`);

@@ -71,8 +71,8 @@ export class ApArray {
     const f = options.faults && !this.stream ? new FaultInjector(options.faults) : null;
     this.faults = f && f.active ? f : null;
     if (this.stream) {
-      if (this.rows % this.stream.rowsPerImage !== 0)
-        throw new RtapError(`fault stream: ${this.rows} rows are not a whole number of images of ${this.stream.rowsPerImage} rows`);
+      if (this.rows % this.stream.simRowsPerImage !== 0)
+        throw new RtapError(`fault stream: ${this.rows} rows are not a whole number of images of ${this.stream.simRowsPerImage} rows`);
       if (this.stream.protect) {
         this.displaced = new Map();
         this.sinceCheck = new Int32Array(geom.groups);
@@ -276,7 +276,7 @@ export class ApArray {
       }
       if (this.stream) {
         const s = this.stream;
-        const img = this.imageBase + Math.floor(row / s.rowsPerImage);
+        const img = this.imageBase + Math.floor(row / s.simRowsPerImage);
         s.writeTrials[img]! += 1;
         if (s.writeLeft[img]! >= 1) s.writeLeft[img]! -= 1;
         else {
@@ -343,8 +343,8 @@ export class ApArray {
   /** Write trials of one written column: every row of every image (a fault on an untagged row does nothing). */
   private streamWrite(base: number): void {
     const s = this.stream!;
-    const R = s.rowsPerImage;
-    const images = this.rows / R;
+    const R = s.rowsPerImage, U = s.simRowsPerImage;
+    const images = this.rows / U;
     const st = this.state, tag = this.tag;
     for (let n = 0; n < images; n++) {
       const img = this.imageBase + n;
@@ -356,9 +356,9 @@ export class ApArray {
       }
       let pos = left;
       while (pos < R) {
-        const row = n * R + pos;
+        const row = n * U + pos;
         const m = 1 << (row & 31);
-        if (tag[row >>> 5]! & m) {
+        if (pos < U && tag[row >>> 5]! & m) {
           st[base + (row >>> 5)] = st[base + (row >>> 5)]! ^ m;
           s.stats[img]!.writeFlips++;
         }
@@ -371,10 +371,10 @@ export class ApArray {
   /** Shift trials of one shift micro-op: per image, every track of the group in every row. */
   private streamShift(group: number): void {
     const s = this.stream!;
-    const R = s.rowsPerImage;
+    const R = s.rowsPerImage, U = s.simRowsPerImage;
     const T = this.geom.tracksPerGroup;
     const per = R * T;
-    const images = this.rows / R;
+    const images = this.rows / U;
     for (let n = 0; n < images; n++) {
       const img = this.imageBase + n;
       s.shiftTrials[img]! += per;
@@ -386,10 +386,13 @@ export class ApArray {
       let pos = left;
       while (pos < per) {
         const track = group * T + Math.floor(pos / R);
-        const row = n * R + (pos % R);
+        const r = pos % R;
         const dir = s.direction(img);
-        if (this.displaced) this.moveGuarded(row, track, dir);
-        else this.displaceTrack(row, track, dir);
+        if (r < U) {
+          // (beyond U: an idle row, not simulated)
+          if (this.displaced) this.moveGuarded(n * U + r, track, dir);
+          else this.displaceTrack(n * U + r, track, dir);
+        }
         s.stats[img]!.shiftFaults++;
         pos += 1 + s.nextShiftGap(img);
       }
@@ -435,11 +438,11 @@ export class ApArray {
     if (map.size === 0) return;
     const s = this.stream!;
     const T = this.geom.tracksPerGroup;
-    for (const [key, e] of [...map]) {
+    for (const [key, e] of map) {
       const track = Math.floor(key / this.rows);
       if (Math.floor(track / T) !== group) continue;
       const row = key % this.rows;
-      const img = this.imageBase + Math.floor(row / s.rowsPerImage);
+      const img = this.imageBase + Math.floor(row / s.simRowsPerImage);
       const st = s.stats[img]!;
       for (let round = 0; round < 16; round++) {
         const seen = (((e.d % 4) + 4) % 4); // what the two code heads read

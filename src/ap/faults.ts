@@ -123,7 +123,14 @@ export interface StreamImageStats {
 export class FaultStream {
   readonly shiftProb: number;
   readonly writeProb: number;
+  /** Physical rows per image and array (trials count every one of them). */
   readonly rowsPerImage: number;
+  /**
+   * Rows per image the simulated arrays hold (default rowsPerImage): the study simulates only the
+   * rows that hold positions; a fault drawn on a physical row beyond them lands in an idle row,
+   * which no output reads, and is counted but not simulated.
+   */
+  readonly simRowsPerImage: number;
   readonly protect: ProtectionSpec | null;
   readonly shiftLeft: Float64Array;
   readonly writeLeft: Float64Array;
@@ -133,12 +140,14 @@ export class FaultStream {
   private readonly rngs: Rng[];
 
   constructor(opts: {
-    shiftProb: number; writeProb: number; rowsPerImage: number; rngs: Rng[];
+    shiftProb: number; writeProb: number; rowsPerImage: number; simRowsPerImage?: number; rngs: Rng[];
     shiftLeft?: ArrayLike<number>; writeLeft?: ArrayLike<number>; protect?: ProtectionSpec | null;
   }) {
     this.shiftProb = checkProb(opts.shiftProb, "shiftFaultProb");
     this.writeProb = checkProb(opts.writeProb, "writeFlipProb");
     this.rowsPerImage = opts.rowsPerImage;
+    this.simRowsPerImage = opts.simRowsPerImage ?? opts.rowsPerImage;
+    if (!(this.simRowsPerImage >= 1 && this.simRowsPerImage <= this.rowsPerImage)) throw new RtapError(`simulated rows per image must be 1..${this.rowsPerImage}`);
     this.rngs = opts.rngs;
     const n = opts.rngs.length;
     this.shiftLeft = new Float64Array(n);
