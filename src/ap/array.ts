@@ -389,10 +389,10 @@ export class ApArray {
         const r = pos % R;
         const dir = s.direction(img);
         if (r < U) {
-          // (beyond U: an idle row, not simulated)
           if (this.displaced) this.moveGuarded(n * U + r, track, dir);
           else this.displaceTrack(n * U + r, track, dir);
-        }
+        } else if (this.displaced) s.stats[img]!.corrected++; // an idle row, not simulated: a single error the next check corrects
+
         s.stats[img]!.shiftFaults++;
         pos += 1 + s.nextShiftGap(img);
       }
@@ -496,6 +496,18 @@ export class ApArray {
   }
 
   // --- testbench access (not counted as events) ----------------------------------------------------
+
+  /**
+   * Testbench: one known position error, as a stream fault would make it (guarded when the array
+   * has protection): row `row`'s nanowire `track` one domain ahead (+1) or behind (-1) its group.
+   * The next check of its group (protection) sees it.
+   */
+  injectShiftFault(row: number, track: number, dir: 1 | -1): void {
+    this.checkRow(row);
+    if (!(Number.isInteger(track) && track >= 0 && track < this.geom.spec.tracks)) throw new RtapError(`track ${track} does not exist`);
+    if (this.displaced) this.moveGuarded(row, track, dir);
+    else this.displaceTrack(row, track, dir);
+  }
 
   private checkRow(row: number): void {
     if (!(Number.isInteger(row) && row >= 0 && row < this.rows))
