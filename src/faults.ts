@@ -18,6 +18,9 @@
  *    the cost at low rates.
  * Confidence intervals: Wilson score intervals (95 %) on the pooled (image, seed) trials.
  */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { loadArch } from "./ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import { FaultStream, geometricGap, type ProtectionSpec } from "./ap/faults.js";
 import { compileNetwork, runUnit, type CompiledNetwork, type CompiledUnit } from "./compiler/pipeline.js";
@@ -54,6 +57,8 @@ export interface FaultSetup {
   net: CompiledNetwork;
   q: QGraph;
   count: number;
+  /** Index of image 0 in the dataset (seeds each image's fault process, so shards give the same results). */
+  firstImage: number;
   labels: Uint8Array | null;
   /** Fault-free tensors of every image (the integer reference). */
   clean: Map<string, Int32Array>;
@@ -77,7 +82,7 @@ function compactUnit(cu: CompiledUnit): CompiledUnit {
 }
 
 /** Compiles `q` for `arch`, runs the reference on the images and counts every unit's trials. */
-export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, labels: Uint8Array | null, count: number): FaultSetup {
+export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, labels: Uint8Array | null, count: number, firstImage = 0): FaultSetup {
   const net = compileNetwork(q, { arch });
   for (const cu of net.units)
     if (cu.stationary) throw new RtapError(`unit "${cu.unit.name}" uses the weight-stationary mapping, which the fault study does not model; compile with --fc-mapping rows`);
@@ -108,7 +113,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
     if (c.shiftTrials[0] !== stream.shiftTrials[0] || c.writeTrials[0] !== stream.writeTrials[0] || a.some((v, i) => v !== b[i]))
       throw new Error(`internal: the compact simulation of unit "${cu.unit.name}" differs from the full one`);
   });
-  return { arch, layout: net.layout.kind, net, q, count, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim, compact };
+  return { arch, layout: net.layout.kind, net, q, count, firstImage, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim, compact };
 }
 
 function producerOf(q: QGraph, producer: Map<string, UnitMapping>): (t: string) => UnitMapping | "global" {
@@ -157,7 +162,7 @@ export function runFaultConfig(s: FaultSetup, cfg: FaultConfig): FaultRunResult 
   if (!(cfg.rate >= 0 && cfg.rate <= 1)) throw new RtapError(`fault rate must be in 0..1 (got ${cfg.rate})`);
   const shiftProb = cfg.kind === "shift" ? cfg.rate : 0;
   const writeProb = cfg.kind === "write" ? cfg.rate : 0;
-  const rngs = Array.from({ length: count }, (_, n) => new Rng((((cfg.seed * 1000003) ^ (n * 7919 + 17)) >>> 0) + 1));
+  const rngs = Array.from({ length: count }, (_, n) => new Rng((((cfg.seed * 1000003) ^ ((s.firstImage + n) * 7919 + 17)) >>> 0) + 1));
   const shiftLeft = new Float64Array(count), writeLeft = new Float64Array(count);
   for (let n = 0; n < count; n++) {
     shiftLeft[n] = geometricGap(rngs[n]!, shiftProb);
@@ -257,7 +262,7 @@ export function trialsPerInference(s: Pick<FaultSetup, "shiftTrials" | "writeTri
 }
 
 /**
- * The default rate grid: the 8 rates at which 0.1, 1, 10, ..., 1e6 faults per inference are
+ * The default rate grid: 8 rates, log-spaced, at which 0.1 ... 1e5 faults per inference are
  * expected (capped at 0.5). Most faults land in idle rows or low-order bits, so the knee of
  * fmnist-resnet8 lies near 1e4 .. 1e5 faults per inference (docs/reliability.md).
  */
@@ -265,7 +270,7 @@ export function defaultRates(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">,
   const N = trialsPerInference(s, kind);
   const out: number[] = [];
   for (let i = 0; i < points; i++) {
-    const lambda = 10 ** (-1 + i);
+    const lambda = 10 ** (-1 + (6 * i) / (points - 1));
     out.push(Number(Math.min(0.5, lambda / N).toPrecision(2)));
   }
   return out;
@@ -357,6 +362,8 @@ export interface FaultStudyOptions {
   pecc?: Partial<PeccParams>;
   /** Per-layer sensitivity (default true). */
   sensitivity?: boolean;
+  /** Worker threads (default: one per 100 images, up to the core count). */
+  workers?: number;
   /** Model options (zoo seed, activation bits of inserted quantizers). */
   seed?: number;
   activationBits?: number;
@@ -409,6 +416,7 @@ export interface FaultStudyReport {
   curves: CurvePoint[];
   sensitivity: SensitivityPoint[];
   overhead: ProtectionOverhead[];
+  workers: number;
   seconds: number;
 }
 
@@ -430,6 +438,125 @@ function checkRates(rates: number[] | undefined, flag: string): void {
     if (!(typeof r === "number" && Number.isFinite(r) && r >= 0 && r <= 1)) throw new RtapError(`rates must be probabilities in 0..1 (got ${String(r)})`, flag);
 }
 
+/** One shard of the study: a range of images on one architecture (run in a worker thread or inline). */
+export interface FaultShardRequest {
+  model: string;
+  dataset: string;
+  offset: number;
+  limit: number;
+  seed: number;
+  activationBits: number;
+  arch: string;
+  shiftRates?: number[];
+  writeRates?: number[];
+  protects: ProtectName[];
+  seeds: number;
+  pecc: PeccParams;
+  sensitivity: boolean;
+  technology: string;
+  /** Price the protection (one shard per architecture does). */
+  overhead: boolean;
+}
+
+/** Sums of one configuration over a shard's images. */
+export interface ShardTally {
+  correct: number;
+  changed: number;
+  n: number;
+  faults: number;
+  corrected: number;
+  uncorrectable: number;
+  miscorrected: number;
+}
+
+export interface FaultShardResult {
+  arch: string;
+  layout: string;
+  images: number;
+  cleanCorrect: number;
+  labelled: boolean;
+  units: string[];
+  shiftTrials: number[];
+  writeTrials: number[];
+  jobs: Array<{ cfg: FaultConfig; tally: ShardTally }>;
+  sensitivity: Array<{ unit: string; rate: number; tally: ShardTally }>;
+  overhead: ProtectionOverhead | null;
+}
+
+/** The runs of one architecture, in order (every shard derives the same list from the same trial counts). */
+function jobsOf(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, req: FaultShardRequest): FaultConfig[] {
+  const list: FaultConfig[] = [];
+  for (const kind of ["shift", "write"] as const) {
+    const rates = (kind === "shift" ? req.shiftRates : req.writeRates) ?? defaultRates(s, kind);
+    for (const protect of req.protects) {
+      if (kind === "write" && protect !== "none") continue; // p-ECC protects positions, not written bits
+      for (const rate of rates) for (let k = 0; k < req.seeds; k++) list.push({ protect, kind, rate, seed: k + 1, pecc: req.pecc });
+    }
+  }
+  return list;
+}
+
+/** Sensitivity runs at the highest shift rate of the grid (unprotected, one unit at a time). */
+function sensitivityRate(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, req: FaultShardRequest): number | null {
+  if (!req.sensitivity) return null;
+  const rates = req.shiftRates ?? defaultRates(s, "shift");
+  const r = Math.max(0, ...rates);
+  return r > 0 ? r : null;
+}
+
+function tally(r: FaultRunResult, s: FaultSetup): ShardTally {
+  return {
+    correct: countCorrect(r.pred, s.labels), changed: countChanged(r.pred, s.cleanPred), n: s.count,
+    faults: r.faults, corrected: r.corrected, uncorrectable: r.uncorrectable, miscorrected: r.miscorrected,
+  };
+}
+
+export async function runFaultShard(req: FaultShardRequest, onProgress?: (done: number) => void): Promise<FaultShardResult> {
+  const { loadQuantizedModel } = await import("./model.js");
+  const { loadDataset } = await import("./data/index.js");
+  const q = loadQuantizedModel(req.model, { seed: req.seed, activationBits: req.activationBits }).qgraph;
+  const ds = loadDataset(req.dataset, { limit: req.limit, offset: req.offset });
+  const s = prepareFaultSetup(q, req.arch, ds.images, ds.labels, ds.count, req.offset);
+  const jobs = jobsOf(s, req);
+  let done = 0;
+  const out: FaultShardResult = {
+    arch: req.arch, layout: s.layout, images: ds.count, cleanCorrect: countCorrect(s.cleanPred, ds.labels), labelled: !!ds.labels,
+    units: s.net.units.map((cu) => cu.unit.name), shiftTrials: s.shiftTrials, writeTrials: s.writeTrials,
+    jobs: [], sensitivity: [], overhead: req.overhead && req.protects.includes("pecc") ? protectionOverhead(s, req.technology, req.pecc) : null,
+  };
+  for (const cfg of jobs) {
+    out.jobs.push({ cfg, tally: tally(runFaultConfig(s, cfg), s) });
+    onProgress?.((done += ds.count));
+  }
+  const rate = sensitivityRate(s, req);
+  if (rate !== null)
+    s.net.units.forEach((cu, u) => {
+      out.sensitivity.push({ unit: cu.unit.name, rate, tally: tally(runFaultConfig(s, { protect: "none", kind: "shift", rate, seed: 1, onlyUnit: u }), s) });
+      onProgress?.((done += ds.count));
+    });
+  return out;
+}
+
+function runShardInWorker(req: FaultShardRequest, onProgress: (done: number) => void): Promise<FaultShardResult> {
+  const isTs = import.meta.url.endsWith(".ts");
+  const url = new URL(`./faults-worker.${isTs ? "ts" : "js"}`, import.meta.url);
+  // Under tsx (tests, development) the worker must register the TypeScript loader itself.
+  const worker = isTs
+    ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req })
+    : new Worker(url, { workerData: req });
+  return new Promise((resolve, reject) => {
+    worker.on("message", (m: { kind: "progress"; done: number } | { kind: "done"; result: FaultShardResult } | { kind: "error"; message: string; rtap: boolean }) => {
+      if (m.kind === "progress") onProgress(m.done);
+      else if (m.kind === "done") resolve(m.result);
+      else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`fault-study worker exited with code ${code}`));
+    });
+  });
+}
+
 /** The whole study on one model and dataset (what `rtap faults` prints). */
 export async function faultStudy(model: string, datasetSpec: string, opts: FaultStudyOptions = {}): Promise<FaultStudyReport> {
   const t0 = performance.now();
@@ -445,92 +572,92 @@ export async function faultStudy(model: string, datasetSpec: string, opts: Fault
   const seeds = opts.seeds ?? 1;
   if (!(Number.isInteger(seeds) && seeds >= 1)) throw new RtapError(`must be a positive integer (got ${seeds})`, "--seeds");
   const pecc: PeccParams = { ...DEFAULT_PECC, ...opts.pecc };
+  if (!(Number.isInteger(pecc.interval) && pecc.interval >= 1)) throw new RtapError(`must be a positive integer (got ${pecc.interval})`, "--pecc-interval");
+  // validate model, dataset, architectures up front (clear errors before any worker starts)
   const m = loadQuantizedModel(model, { seed: opts.seed ?? 0, activationBits: opts.activationBits ?? 4 });
   const q = m.qgraph;
   const ds = loadDataset(datasetSpec, { limit: opts.limit, offset: opts.offset });
   const inShape = q.tensors.get(q.input)!.shape;
   if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, datasetSpec);
-  const N = ds.count;
-  const report: FaultStudyReport = {
-    model, dataset: ds.spec, images: N, seeds, ci_method: "wilson-95", fault_free_accuracy: null,
-    archs: [], curves: [], sensitivity: [], overhead: [], seconds: 0,
-  };
-  // plan every run first, for the progress total
-  const setups: FaultSetup[] = [];
-  for (const arch of archs) setups.push(prepareFaultSetup(q, arch, ds.images, ds.labels, N));
-  report.fault_free_accuracy = ds.labels ? countCorrect(setups[0]!.cleanPred, ds.labels) / N : null;
-  type Job = { s: FaultSetup; cfg: FaultConfig };
-  const jobs: Job[][] = setups.map((s) => {
-    const list: Job[] = [];
-    for (const kind of ["shift", "write"] as const) {
-      const rates = (kind === "shift" ? opts.shiftRates : opts.writeRates) ?? defaultRates(s, kind);
-      for (const protect of protects) {
-        if (kind === "write" && protect !== "none") continue; // p-ECC protects positions, not written bits
-        for (const rate of rates) for (let k = 0; k < seeds; k++) list.push({ s, cfg: { protect, kind, rate, seed: k + 1, pecc } });
-      }
-    }
-    return list;
-  });
-  const units = setups.reduce((a, s) => a + s.net.units.length, 0);
-  const total = (jobs.reduce((a, j) => a + j.length, 0) + (opts.sensitivity === false ? 0 : units)) * N;
-  let done = 0;
-  const tick = (): void => {
-    done += N;
-    opts.onProgress?.(done, total);
-  };
-  for (const [i, s] of setups.entries()) {
-    report.archs.push({
-      arch: s.arch, layout: s.layout,
-      shift_trials_per_inference: trialsPerInference(s, "shift"), write_trials_per_inference: trialsPerInference(s, "write"),
-      units: s.net.units.map((cu, u) => ({ unit: cu.unit.name, shift_trials: s.shiftTrials[u]!, write_trials: s.writeTrials[u]! })),
-    });
-    // pool seeds per (protect, kind, rate)
-    const pooled = new Map<string, { cfg: FaultConfig; correct: number; changed: number; n: number; faults: number; corrected: number; uncorrectable: number; miscorrected: number }>();
-    for (const { cfg } of jobs[i]!) {
-      const r = runFaultConfig(s, cfg);
-      const key = `${cfg.protect}|${cfg.kind}|${cfg.rate}`;
-      const p = pooled.get(key) ?? { cfg, correct: 0, changed: 0, n: 0, faults: 0, corrected: 0, uncorrectable: 0, miscorrected: 0 };
-      p.correct += countCorrect(r.pred, ds.labels);
-      p.changed += countChanged(r.pred, s.cleanPred);
-      p.n += N;
-      p.faults += r.faults;
-      p.corrected += r.corrected;
-      p.uncorrectable += r.uncorrectable;
-      p.miscorrected += r.miscorrected;
-      pooled.set(key, p);
-      tick();
-    }
-    for (const p of pooled.values()) {
-      const acc = ds.labels ? p.correct / p.n : null;
-      const [cl, ch] = wilson(p.changed, p.n);
-      const [al, ah] = ds.labels ? wilson(p.correct, p.n) : [cl, ch];
-      report.curves.push({
-        arch: s.arch, layout: s.layout, protect: p.cfg.protect, kind: p.cfg.kind, rate: p.cfg.rate, trials: p.n,
-        accuracy: acc, changed: p.changed / p.n, ci_low: al, ci_high: ah, changed_ci_low: cl, changed_ci_high: ch,
-        faults_per_inference: p.faults / p.n,
-        expected_faults_per_inference: p.cfg.rate * trialsPerInference(s, p.cfg.kind),
-        corrected_per_inference: p.corrected / p.n, uncorrectable_per_inference: p.uncorrectable / p.n, miscorrected_per_inference: p.miscorrected / p.n,
-      });
-    }
-    if (opts.sensitivity !== false) {
-      // the lowest unprotected shift rate that changes >= 5 % of predictions (else the highest)
-      const shift = report.curves.filter((c) => c.arch === s.arch && c.kind === "shift" && c.protect === "none").sort((a, b) => a.rate - b.rate);
-      const rate = (shift.find((c) => c.changed >= 0.05) ?? shift[shift.length - 1])?.rate;
-      s.net.units.forEach((cu, u) => {
-        if (rate !== undefined && rate > 0) {
-          const r = runFaultConfig(s, { protect: "none", kind: "shift", rate, seed: 1, onlyUnit: u });
-          const changed = countChanged(r.pred, s.cleanPred);
-          const [cl, ch] = wilson(changed, N);
-          report.sensitivity.push({
-            arch: s.arch, kind: "shift", rate, unit: cu.unit.name, accuracy: ds.labels ? countCorrect(r.pred, ds.labels) / N : null,
-            changed: changed / N, changed_ci_low: cl, changed_ci_high: ch, faults_per_inference: r.faults / N,
-          });
-        }
-        tick();
-      });
-    }
-    if (protects.includes("pecc")) report.overhead.push(protectionOverhead(s, opts.technology ?? "rtm-ap", pecc));
+  for (const arch of archs) {
+    const a = loadArch(arch);
+    if (a.array.technology !== "rtm") throw new RtapError(`architecture "${arch}" is not racetrack memory (shift faults need RTM)`, "--arch");
   }
-  report.seconds = (performance.now() - t0) / 1000;
-  return report;
+  const N = ds.count;
+  const offset = opts.offset ?? 0;
+  const W = Math.max(1, opts.workers ? Math.min(opts.workers, N) : Math.min(availableParallelism(), Math.ceil(N / 100)));
+  const base = { model, dataset: datasetSpec, seed: opts.seed ?? 0, activationBits: opts.activationBits ?? 4, shiftRates: opts.shiftRates, writeRates: opts.writeRates, protects, seeds, pecc, sensitivity: opts.sensitivity !== false, technology: opts.technology ?? "rtm-ap" };
+  const requests: FaultShardRequest[] = [];
+  for (const arch of archs)
+    for (let w = 0; w < W; w++) {
+      const from = Math.floor((w * N) / W), to = Math.floor(((w + 1) * N) / W);
+      if (to > from) requests.push({ ...base, arch, offset: offset + from, limit: to - from, overhead: w === 0 });
+    }
+  // progress: every shard runs the same number of jobs per image; the total is known after the first reports
+  const progress = new Array<number>(requests.length).fill(0);
+  const perImage = (protects.length + 1) * 8 * seeds + (opts.sensitivity === false ? 0 : 10); // estimate until known
+  let total = perImage * N * archs.length;
+  const report = (i: number, d: number): void => {
+    progress[i] = d;
+    const done = progress.reduce((a, b) => a + b, 0);
+    opts.onProgress?.(Math.min(done, total), total);
+  };
+  const results: FaultShardResult[] = [];
+  // architectures one after another, each sharded over the workers
+  for (const arch of archs) {
+    const idx = requests.map((r, i) => (r.arch === arch ? i : -1)).filter((i) => i >= 0);
+    const got = idx.length === 1
+      ? [await runFaultShard(requests[idx[0]!]!, (d) => report(idx[0]!, d))]
+      : await Promise.all(idx.map((i) => runShardInWorker(requests[i]!, (d) => report(i, d))));
+    results.push(...got);
+    // exact total once an architecture's job list is known
+    const jobsPer = got[0]!.jobs.length + got[0]!.sensitivity.length;
+    total += jobsPer * N - perImage * N;
+  }
+  opts.onProgress?.(total, total);
+  const out: FaultStudyReport = {
+    model, dataset: ds.spec, images: N, seeds, ci_method: "wilson-95", fault_free_accuracy: null,
+    archs: [], curves: [], sensitivity: [], overhead: [], workers: W, seconds: 0,
+  };
+  const labelled = results[0]!.labelled;
+  for (const arch of archs) {
+    const shards = results.filter((r) => r.arch === arch);
+    const first = shards[0]!;
+    if (out.fault_free_accuracy === null && labelled) out.fault_free_accuracy = shards.reduce((a, r) => a + r.cleanCorrect, 0) / N;
+    const sTrials = first.shiftTrials.reduce((a, b) => a + b, 0), wTrials = first.writeTrials.reduce((a, b) => a + b, 0);
+    out.archs.push({
+      arch, layout: first.layout, shift_trials_per_inference: sTrials, write_trials_per_inference: wTrials,
+      units: first.units.map((unit, u) => ({ unit, shift_trials: first.shiftTrials[u]!, write_trials: first.writeTrials[u]! })),
+    });
+    const pooled = new Map<string, { cfg: FaultConfig; t: ShardTally }>();
+    for (const r of shards)
+      for (const { cfg, tally: t } of r.jobs) {
+        const key = `${cfg.protect}|${cfg.kind}|${cfg.rate}`;
+        const p = pooled.get(key);
+        if (!p) pooled.set(key, { cfg, t: { ...t } });
+        else for (const k of Object.keys(t) as (keyof ShardTally)[]) p.t[k] += t[k];
+      }
+    for (const { cfg, t } of pooled.values()) {
+      const [cl, ch] = wilson(t.changed, t.n);
+      const [al, ah] = labelled ? wilson(t.correct, t.n) : [cl, ch];
+      out.curves.push({
+        arch, layout: first.layout, protect: cfg.protect, kind: cfg.kind, rate: cfg.rate, trials: t.n,
+        accuracy: labelled ? t.correct / t.n : null, changed: t.changed / t.n, ci_low: al, ci_high: ah, changed_ci_low: cl, changed_ci_high: ch,
+        faults_per_inference: t.faults / t.n, expected_faults_per_inference: cfg.rate * (cfg.kind === "shift" ? sTrials : wTrials),
+        corrected_per_inference: t.corrected / t.n, uncorrectable_per_inference: t.uncorrectable / t.n, miscorrected_per_inference: t.miscorrected / t.n,
+      });
+    }
+    first.sensitivity.forEach((sp, u) => {
+      const t: ShardTally = { correct: 0, changed: 0, n: 0, faults: 0, corrected: 0, uncorrectable: 0, miscorrected: 0 };
+      for (const r of shards) for (const k of Object.keys(t) as (keyof ShardTally)[]) t[k] += r.sensitivity[u]!.tally[k];
+      const [cl, ch] = wilson(t.changed, t.n);
+      out.sensitivity.push({
+        arch, kind: "shift", rate: sp.rate, unit: sp.unit, accuracy: labelled ? t.correct / t.n : null,
+        changed: t.changed / t.n, changed_ci_low: cl, changed_ci_high: ch, faults_per_inference: t.faults / t.n,
+      });
+    });
+    if (first.overhead) out.overhead.push(first.overhead);
+  }
+  out.seconds = (performance.now() - t0) / 1000;
+  return out;
 }

@@ -28,6 +28,7 @@ interface FaultsCliOptions {
   protect: string;
   peccInterval: number;
   sensitivity: boolean;
+  workers?: number;
   html?: string;
   csv?: string;
   seed: number;
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .addOption(new Option("--protect <list>", `protections, comma-separated (${PROTECT_SCHEMES.join(", ")})`).default("none,pecc"))
     .addOption(new Option("--pecc-interval <n>", "p-ECC: check after every n-th shift of a group").argParser(parsePositiveInt).default(1))
     .addOption(new Option("--no-sensitivity", "skip per-layer sensitivity"))
+    .addOption(new Option("--workers <n>", "worker threads (default: one per 100 images, up to the core count)").argParser(parsePositiveInt))
     .addOption(new Option("--html <file>", "write the HTML report (curves, sensitivity bars, overhead)"))
     .addOption(new Option("--csv <file>", "write the curves as CSV (sensitivity to <file>.sensitivity.csv)"))
     .addOption(new Option("--seed <n>", "seed of zoo weights").argParser(Number).default(0))
@@ -79,7 +81,7 @@ export function register(program: Command): void {
           archs: opts.arch.split(",").map((s) => s.trim()).filter(Boolean),
           shiftRates: opts.shiftRates !== undefined ? parseRates(opts.shiftRates, "--shift-rates") : undefined,
           writeRates: opts.writeRates !== undefined ? parseRates(opts.writeRates, "--write-rates") : undefined,
-          seeds: opts.seeds, protect, pecc: { interval: opts.peccInterval }, sensitivity: opts.sensitivity,
+          seeds: opts.seeds, protect, pecc: { interval: opts.peccInterval }, sensitivity: opts.sensitivity, workers: opts.workers,
           seed: opts.seed, activationBits: opts.activationBits,
           onProgress: (done, total) => {
             bar ??= progressFor(ctx, "faults", total, !!opts.json);
