@@ -511,11 +511,31 @@ function tally(r: FaultRunResult, s: FaultSetup): ShardTally {
   };
 }
 
+/**
+ * Images of a study: a dataset spec, or "random:N" (N seeded random images of the model's input
+ * shape, no labels: for zoo models, whose weights are synthetic; only "changed" is meaningful).
+ */
+async function loadStudyImages(spec: string, q: QGraph, limit: number | undefined, offset: number | undefined, seed: number): Promise<{ images: Uint8Array; labels: Uint8Array | null; count: number; spec: string }> {
+  const shape = q.tensors.get(q.input)!.shape;
+  if (spec.startsWith("random:")) {
+    const n = Number(spec.slice(7));
+    if (!Number.isInteger(n) || n < 1) throw new RtapError(`"random:N" needs a positive integer N`, `dataset "${spec}"`);
+    const { randomImages } = await import("./data/index.js");
+    const all = randomImages(shape, n, seed + 1);
+    const per = shape[0] * shape[1] * shape[2];
+    const from = Math.min(n, offset ?? 0), to = Math.min(n, from + (limit ?? n));
+    return { images: all.slice(from * per, to * per), labels: null, count: to - from, spec: `random:${n} (seed ${seed + 1})` };
+  }
+  const { loadDataset } = await import("./data/index.js");
+  const ds = loadDataset(spec, { limit, offset });
+  if (ds.shape.join("x") !== shape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${shape.join("x")}`, spec);
+  return { images: ds.images, labels: ds.labels, count: ds.count, spec: ds.spec };
+}
+
 export async function runFaultShard(req: FaultShardRequest, onProgress?: (done: number) => void): Promise<FaultShardResult> {
   const { loadQuantizedModel } = await import("./model.js");
-  const { loadDataset } = await import("./data/index.js");
   const q = loadQuantizedModel(req.model, { seed: req.seed, activationBits: req.activationBits }).qgraph;
-  const ds = loadDataset(req.dataset, { limit: req.limit, offset: req.offset });
+  const ds = await loadStudyImages(req.dataset, q, req.limit, req.offset, req.seed);
   const s = prepareFaultSetup(q, req.arch, ds.images, ds.labels, ds.count, req.offset);
   const jobs = jobsOf(s, req);
   let done = 0;
@@ -561,7 +581,6 @@ function runShardInWorker(req: FaultShardRequest, onProgress: (done: number) => 
 export async function faultStudy(model: string, datasetSpec: string, opts: FaultStudyOptions = {}): Promise<FaultStudyReport> {
   const t0 = performance.now();
   const { loadQuantizedModel } = await import("./model.js");
-  const { loadDataset } = await import("./data/index.js");
   const archs = opts.archs ?? ["rtm-ap", "rtm-ap-serial"];
   if (archs.length === 0) throw new RtapError("give at least one architecture", "--arch");
   const protects = opts.protect ?? ["none", "pecc"];
@@ -576,9 +595,7 @@ export async function faultStudy(model: string, datasetSpec: string, opts: Fault
   // validate model, dataset, architectures up front (clear errors before any worker starts)
   const m = loadQuantizedModel(model, { seed: opts.seed ?? 0, activationBits: opts.activationBits ?? 4 });
   const q = m.qgraph;
-  const ds = loadDataset(datasetSpec, { limit: opts.limit, offset: opts.offset });
-  const inShape = q.tensors.get(q.input)!.shape;
-  if (ds.shape.join("x") !== inShape.join("x")) throw new RtapError(`dataset images are ${ds.shape.join("x")} but the model expects ${inShape.join("x")}`, datasetSpec);
+  const ds = await loadStudyImages(datasetSpec, q, opts.limit, opts.offset, opts.seed ?? 0);
   for (const arch of archs) {
     const a = loadArch(arch);
     if (a.array.technology !== "rtm") throw new RtapError(`architecture "${arch}" is not racetrack memory (shift faults need RTM)`, "--arch");

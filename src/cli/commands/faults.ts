@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .addOption(new Option("--seed <n>", "seed of zoo weights").argParser(Number).default(0))
     .addOption(new Option("--activation-bits <k>", "bits of activation quantizers inserted into float models").argParser(parsePositiveInt).default(4))
     .addOption(jsonOption())
-    .addHelpText("after", `\nDataset specs:\n${DATASET_SPEC_HELP.map((l) => `  ${l}`).join("\n")}\n`)
+    .addHelpText("after", `\nDataset specs:\n${[...DATASET_SPEC_HELP, "random:N        N seeded random images of the model's input shape (no labels: only \"changed\"; for zoo models)"].map((l) => `  ${l}`).join("\n")}\n`)
     .action(async (model: string, opts: FaultsCliOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const protect = opts.protect.split(",").map((s) => s.trim()) as ProtectName[];
