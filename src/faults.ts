@@ -66,6 +66,12 @@ export interface FaultSetup {
   /** Per unit: shift and write trials per image (counting run of the bit-level simulator). */
   shiftTrials: number[];
   writeTrials: number[];
+  /**
+   * Per unit: cells the fault-free program's write micro-ops write per image (what write flips can
+   * hit; the first image's count: it depends on the data). Loads and stores are testbench writes in
+   * the bit-level simulator and receive no faults.
+   */
+  writtenCells: number[];
   /** Per unit, per image: fault-free events (the counting run: one image). */
   unitEvents: ApEvents[];
   producer: Map<string, UnitMapping>;
@@ -95,7 +101,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
   net.sim ??= makeSimContext(q, net.arch, net.layout);
   const sim = net.sim;
   // counting run: one image, probabilities 0
-  const shiftTrials: number[] = [], writeTrials: number[] = [], unitEvents: ApEvents[] = [];
+  const shiftTrials: number[] = [], writeTrials: number[] = [], writtenCells: number[] = [], unitEvents: ApEvents[] = [];
   const env = new Map<string, Int32Array>();
   for (const [k, v] of clean) env.set(k, sliceImages(v, count, [0]));
   const compact = net.units.map(compactUnit);
@@ -105,6 +111,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
     shiftTrials.push(stream.shiftTrials[0]!);
     writeTrials.push(stream.writeTrials[0]!);
     unitEvents.push(ue.total);
+    writtenCells.push(ue.total.writeCells - ue.movement.writeCells + ue.total.flagWriteCells - ue.movement.flagWriteCells);
     // the compact unit counts the same trials and computes the same output
     const c = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, simRowsPerImage: compact[u]!.mapping.rowsPerArray, rngs: [new Rng(1)] });
     const e2 = new Map(env);
@@ -113,7 +120,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
     if (c.shiftTrials[0] !== stream.shiftTrials[0] || c.writeTrials[0] !== stream.writeTrials[0] || a.some((v, i) => v !== b[i]))
       throw new Error(`internal: the compact simulation of unit "${cu.unit.name}" differs from the full one`);
   });
-  return { arch, layout: net.layout.kind, net, q, count, firstImage, labels, clean, cleanPred, shiftTrials, writeTrials, unitEvents, producer, sim, compact };
+  return { arch, layout: net.layout.kind, net, q, count, firstImage, labels, clean, cleanPred, shiftTrials, writeTrials, writtenCells, unitEvents, producer, sim, compact };
 }
 
 function producerOf(q: QGraph, producer: Map<string, UnitMapping>): (t: string) => UnitMapping | "global" {
@@ -256,9 +263,12 @@ export function wilson(k: number, n: number, z = 1.959963984540054): [number, nu
   return [Math.max(0, center - half), Math.min(1, center + half)];
 }
 
-/** Expected faults per inference at `rate` for a kind: the trial count (write: opportunities, untagged rows included). */
-export function trialsPerInference(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, kind: FaultKind): number {
-  return (kind === "shift" ? s.shiftTrials : s.writeTrials).reduce((a, b) => a + b, 0);
+/**
+ * Faults per inference per unit of rate: shift trials, or the cells the fault-free program writes
+ * (write trials also count untagged rows, where a drawn flip does nothing).
+ */
+export function trialsPerInference(s: Pick<FaultSetup, "shiftTrials" | "writtenCells">, kind: FaultKind): number {
+  return (kind === "shift" ? s.shiftTrials : s.writtenCells).reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -266,7 +276,7 @@ export function trialsPerInference(s: Pick<FaultSetup, "shiftTrials" | "writeTri
  * expected (capped at 0.5). Most faults land in idle rows or low-order bits, so the knee of
  * fmnist-resnet8 lies near 1e4 .. 1e5 faults per inference (docs/reliability.md).
  */
-export function defaultRates(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, kind: FaultKind, points = 8): number[] {
+export function defaultRates(s: Pick<FaultSetup, "shiftTrials" | "writtenCells">, kind: FaultKind, points = 8): number[] {
   const N = trialsPerInference(s, kind);
   const out: number[] = [];
   for (let i = 0; i < points; i++) {
@@ -412,7 +422,7 @@ export interface FaultStudyReport {
   seeds: number;
   ci_method: "wilson-95";
   fault_free_accuracy: number | null;
-  archs: Array<{ arch: string; layout: string; shift_trials_per_inference: number; write_trials_per_inference: number; units: Array<{ unit: string; shift_trials: number; write_trials: number }> }>;
+  archs: Array<{ arch: string; layout: string; shift_trials_per_inference: number; write_trials_per_inference: number; written_cells_per_inference: number; units: Array<{ unit: string; shift_trials: number; write_trials: number }> }>;
   curves: CurvePoint[];
   sensitivity: SensitivityPoint[];
   overhead: ProtectionOverhead[];
@@ -478,13 +488,14 @@ export interface FaultShardResult {
   units: string[];
   shiftTrials: number[];
   writeTrials: number[];
+  writtenCells: number[];
   jobs: Array<{ cfg: FaultConfig; tally: ShardTally }>;
   sensitivity: Array<{ unit: string; rate: number; tally: ShardTally }>;
   overhead: ProtectionOverhead | null;
 }
 
 /** The runs of one architecture, in order (every shard derives the same list from the same trial counts). */
-function jobsOf(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, req: FaultShardRequest): FaultConfig[] {
+function jobsOf(s: Pick<FaultSetup, "shiftTrials" | "writtenCells">, req: FaultShardRequest): FaultConfig[] {
   const list: FaultConfig[] = [];
   for (const kind of ["shift", "write"] as const) {
     const rates = (kind === "shift" ? req.shiftRates : req.writeRates) ?? defaultRates(s, kind);
@@ -497,7 +508,7 @@ function jobsOf(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, req: FaultSh
 }
 
 /** Sensitivity runs at the highest shift rate of the grid (unprotected, one unit at a time). */
-function sensitivityRate(s: Pick<FaultSetup, "shiftTrials" | "writeTrials">, req: FaultShardRequest): number | null {
+function sensitivityRate(s: Pick<FaultSetup, "shiftTrials" | "writtenCells">, req: FaultShardRequest): number | null {
   if (!req.sensitivity) return null;
   const rates = req.shiftRates ?? defaultRates(s, "shift");
   const r = Math.max(0, ...rates);
@@ -541,7 +552,7 @@ export async function runFaultShard(req: FaultShardRequest, onProgress?: (done: 
   let done = 0;
   const out: FaultShardResult = {
     arch: req.arch, layout: s.layout, images: ds.count, cleanCorrect: countCorrect(s.cleanPred, ds.labels), labelled: !!ds.labels,
-    units: s.net.units.map((cu) => cu.unit.name), shiftTrials: s.shiftTrials, writeTrials: s.writeTrials,
+    units: s.net.units.map((cu) => cu.unit.name), shiftTrials: s.shiftTrials, writeTrials: s.writeTrials, writtenCells: s.writtenCells,
     jobs: [], sensitivity: [], overhead: req.overhead && req.protects.includes("pecc") ? protectionOverhead(s, req.technology, req.pecc) : null,
   };
   for (const cfg of jobs) {
@@ -642,8 +653,9 @@ export async function faultStudy(model: string, datasetSpec: string, opts: Fault
     const first = shards[0]!;
     if (out.fault_free_accuracy === null && labelled) out.fault_free_accuracy = shards.reduce((a, r) => a + r.cleanCorrect, 0) / N;
     const sTrials = first.shiftTrials.reduce((a, b) => a + b, 0), wTrials = first.writeTrials.reduce((a, b) => a + b, 0);
+    const wCells = trialsPerInference(first, "write");
     out.archs.push({
-      arch, layout: first.layout, shift_trials_per_inference: sTrials, write_trials_per_inference: wTrials,
+      arch, layout: first.layout, shift_trials_per_inference: sTrials, write_trials_per_inference: wTrials, written_cells_per_inference: wCells,
       units: first.units.map((unit, u) => ({ unit, shift_trials: first.shiftTrials[u]!, write_trials: first.writeTrials[u]! })),
     });
     const pooled = new Map<string, { cfg: FaultConfig; t: ShardTally }>();
@@ -660,7 +672,7 @@ export async function faultStudy(model: string, datasetSpec: string, opts: Fault
       out.curves.push({
         arch, layout: first.layout, protect: cfg.protect, kind: cfg.kind, rate: cfg.rate, trials: t.n,
         accuracy: labelled ? t.correct / t.n : null, changed: t.changed / t.n, ci_low: al, ci_high: ah, changed_ci_low: cl, changed_ci_high: ch,
-        faults_per_inference: t.faults / t.n, expected_faults_per_inference: cfg.rate * (cfg.kind === "shift" ? sTrials : wTrials),
+        faults_per_inference: t.faults / t.n, expected_faults_per_inference: cfg.rate * (cfg.kind === "shift" ? sTrials : wCells),
         corrected_per_inference: t.corrected / t.n, uncorrectable_per_inference: t.uncorrectable / t.n, miscorrected_per_inference: t.miscorrected / t.n,
       });
     }
