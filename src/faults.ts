@@ -616,11 +616,20 @@ export async function faultStudy(model: string, datasetSpec: string, opts: Fault
   const W = Math.max(1, opts.workers ? Math.min(opts.workers, N) : Math.min(availableParallelism(), Math.ceil(N / 100)));
   const base = { model, dataset: datasetSpec, seed: opts.seed ?? 0, activationBits: opts.activationBits ?? 4, shiftRates: opts.shiftRates, writeRates: opts.writeRates, protects, seeds, pecc, sensitivity: opts.sensitivity !== false, technology: opts.technology ?? "rtm-ap" };
   const requests: FaultShardRequest[] = [];
-  for (const arch of archs)
+  for (const arch of archs) {
+    // Default grids depend on the written cells, which depend on the data: with several shards, fix
+    // them here from the study's first image (what a single shard would use), so shards pool.
+    let grid: Pick<FaultShardRequest, "shiftRates" | "writeRates"> = {};
+    if (W > 1 && (!opts.shiftRates || !opts.writeRates)) {
+      const per = ds.images.length / N;
+      const one = prepareFaultSetup(q, arch, ds.images.subarray(0, per), null, 1, offset);
+      grid = { shiftRates: opts.shiftRates ?? defaultRates(one, "shift"), writeRates: opts.writeRates ?? defaultRates(one, "write") };
+    }
     for (let w = 0; w < W; w++) {
       const from = Math.floor((w * N) / W), to = Math.floor(((w + 1) * N) / W);
-      if (to > from) requests.push({ ...base, arch, offset: offset + from, limit: to - from, overhead: w === 0 });
+      if (to > from) requests.push({ ...base, ...grid, arch, offset: offset + from, limit: to - from, overhead: w === 0 });
     }
+  }
   // progress: every shard runs the same number of jobs per image; the total is known after the first reports
   const progress = new Array<number>(requests.length).fill(0);
   const perImage = (protects.length + 1) * 8 * seeds + (opts.sensitivity === false ? 0 : 10); // estimate until known

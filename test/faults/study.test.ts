@@ -77,3 +77,11 @@ test("Wilson intervals and bad input", async () => {
   await assert.rejects(faultStudy(MODEL, DATA, { limit: 2, shiftRates: [2] }), (e: unknown) => e instanceof RtapError && /rates must be probabilities/.test(e.message));
   await assert.rejects(faultStudy(MODEL, DATA, { limit: 2, archs: ["sram-ap"] }), (e: unknown) => e instanceof RtapError && /not racetrack memory/.test(e.message));
 });
+
+test("shards pool into one curve per rate: default grids (data-dependent for writes) are fixed before sharding", async () => {
+  const opts = { limit: 6, archs: ["rtm-ap"], shiftRates: [] as number[], protect: ["none" as const], sensitivity: false };
+  const one = await faultStudy(MODEL, DATA, { ...opts, workers: 1 });
+  const two = await faultStudy(MODEL, DATA, { ...opts, workers: 2 });
+  assert.equal(one.curves.length, 8);
+  assert.deepEqual(two.curves, one.curves);
+});
