@@ -21,6 +21,11 @@ export { exportIntegerOnnx, type IntegerOnnx, type IntegerOnnxExport, type Exact
 // data and evaluation
 export { loadDataset, randomImages, type Dataset } from "./data/index.js";
 export { evaluate, type EvalOptions, type EvalResult, type EvalEngine, type EngineUse } from "./eval.js";
+export {
+  faultStudy, prepareFaultSetup, runFaultConfig, protectionOverhead, defaultRates, wilson,
+  type FaultStudyOptions, type FaultStudyReport, type CurvePoint, type SensitivityPoint, type ProtectionOverhead, type FaultConfig, type PeccParams,
+} from "./faults.js";
+export { faultReportToHtml, faultCurvesToCsv, faultSensitivityToCsv } from "./report/faults.js";
 
 // the AP machine
 export * as ap from "./ap/index.js";

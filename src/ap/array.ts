@@ -10,10 +10,20 @@ import { RtapError } from "../errors.js";
 import { popcountWords } from "./bits.js";
 import type { ApTiming } from "./config.js";
 import { zeroEvents, type ApEvents } from "./events.js";
-import { FaultInjector, type FaultOptions, type FaultStats } from "./faults.js";
+import { FaultInjector, type FaultOptions, type FaultStats, type FaultStream } from "./faults.js";
 import type { ApGeometry } from "./geometry.js";
 import type { Combine, MicroOp, TagFn } from "./microop.js";
 import type { ApValue } from "./value.js";
+
+interface Displacement {
+  /** Domains the nanowire is ahead of its group (+: the ports see higher domains). */
+  d: number;
+  /** Bits pushed past the low / high end (guard domains), most recent last. */
+  low: number[];
+  high: number[];
+  /** Already counted as uncorrectable or miscorrected. */
+  reported: boolean;
+}
 
 export interface ApArrayOptions {
   faults?: FaultOptions;
@@ -33,6 +43,13 @@ export class ApArray {
   readonly buffer: Uint8Array;
   readonly events: ApEvents = zeroEvents();
   readonly faults: FaultInjector | null;
+  /** Per-image fault streams (reliability study); null otherwise. */
+  readonly stream: FaultStream | null;
+  private readonly imageBase: number;
+  /** Protection: displaced nanowires (key track * rows + row) with the bits pushed past each end. */
+  private displaced: Map<number, Displacement> | null = null;
+  /** Protection: shifts of each group since its last check. */
+  private sinceCheck: Int32Array | null = null;
   /** Valid-row mask of the last word (rows that are not a multiple of 32). */
   private readonly lastMask: number;
   private readonly scratch: Uint32Array;
@@ -49,8 +66,18 @@ export class ApArray {
     this.buffer = new Uint8Array(geom.columns);
     const rem = geom.rows % 32;
     this.lastMask = rem === 0 ? 0xffffffff : ((1 << rem) >>> 0) - 1;
-    const f = options.faults ? new FaultInjector(options.faults) : null;
+    this.stream = options.faults?.stream ?? null;
+    this.imageBase = options.faults?.imageBase ?? 0;
+    const f = options.faults && !this.stream ? new FaultInjector(options.faults) : null;
     this.faults = f && f.active ? f : null;
+    if (this.stream) {
+      if (this.rows % this.stream.simRowsPerImage !== 0)
+        throw new RtapError(`fault stream: ${this.rows} rows are not a whole number of images of ${this.stream.simRowsPerImage} rows`);
+      if (this.stream.protect) {
+        this.displaced = new Map();
+        this.sinceCheck = new Int32Array(geom.groups);
+      }
+    }
   }
 
   get faultStats(): FaultStats {
@@ -161,6 +188,7 @@ export class ApArray {
       else for (let w = 0; w < W; w++) st[base + w] = st[base + w]! & ~tag[w]!;
       if (this.geom.isFlagColumn(cols[j]!)) flagCols++;
       if (this.faults && this.faults.writeFlipProb > 0) this.injectWriteFlips(base);
+      if (this.stream) this.streamWrite(base);
     }
     if (tagged < 0) tagged = 0;
     const e = this.events;
@@ -219,6 +247,7 @@ export class ApArray {
     e.shiftTrackDomains += this.rows * g.tracksPerGroup * a;
     e.cycles += a * this.timing.shiftPerDomain;
     if (this.faults && this.faults.shiftFaultProb > 0 && a > 0) this.injectShiftFaults(group);
+    if (this.stream && a > 0) this.streamShift(group);
   }
 
   readRow(row: number, cols: readonly number[] | null): void {
@@ -244,6 +273,17 @@ export class ApArray {
       if (this.faults && this.faults.writeFlipProb > 0 && this.faults.gap(this.faults.writeFlipProb) === 0) {
         bit ^= 1;
         this.faults.stats.writeFlips++;
+      }
+      if (this.stream) {
+        const s = this.stream;
+        const img = this.imageBase + Math.floor(row / s.simRowsPerImage);
+        s.writeTrials[img]! += 1;
+        if (s.writeLeft[img]! >= 1) s.writeLeft[img]! -= 1;
+        else {
+          bit ^= 1;
+          s.stats[img]!.writeFlips++;
+          s.writeLeft[img] = s.nextWriteGap(img);
+        }
       }
       this.setCell(this.planeOf(c), row, bit);
     }
@@ -298,6 +338,147 @@ export class ApArray {
     }
   }
 
+  // --- per-image fault streams and protection (src/ap/faults.ts FaultStream, ProtectionSpec) --------
+
+  /** Write trials of one written column: every row of every image (a fault on an untagged row does nothing). */
+  private streamWrite(base: number): void {
+    const s = this.stream!;
+    const R = s.rowsPerImage, U = s.simRowsPerImage;
+    const images = this.rows / U;
+    const st = this.state, tag = this.tag;
+    for (let n = 0; n < images; n++) {
+      const img = this.imageBase + n;
+      s.writeTrials[img]! += R;
+      const left = s.writeLeft[img]!;
+      if (left >= R) {
+        s.writeLeft[img] = left - R;
+        continue;
+      }
+      let pos = left;
+      while (pos < R) {
+        const row = n * U + pos;
+        const m = 1 << (row & 31);
+        if (pos < U && tag[row >>> 5]! & m) {
+          st[base + (row >>> 5)] = st[base + (row >>> 5)]! ^ m;
+          s.stats[img]!.writeFlips++;
+        }
+        pos += 1 + s.nextWriteGap(img);
+      }
+      s.writeLeft[img] = pos - R;
+    }
+  }
+
+  /** Shift trials of one shift micro-op: per image, every track of the group in every row. */
+  private streamShift(group: number): void {
+    const s = this.stream!;
+    const R = s.rowsPerImage, U = s.simRowsPerImage;
+    const T = this.geom.tracksPerGroup;
+    const per = R * T;
+    const images = this.rows / U;
+    for (let n = 0; n < images; n++) {
+      const img = this.imageBase + n;
+      s.shiftTrials[img]! += per;
+      const left = s.shiftLeft[img]!;
+      if (left >= per) {
+        s.shiftLeft[img] = left - per;
+        continue;
+      }
+      let pos = left;
+      while (pos < per) {
+        const track = group * T + Math.floor(pos / R);
+        const r = pos % R;
+        const dir = s.direction(img);
+        if (r < U) {
+          if (this.displaced) this.moveGuarded(n * U + r, track, dir);
+          else this.displaceTrack(n * U + r, track, dir);
+        } else if (this.displaced) s.stats[img]!.corrected++; // an idle row, not simulated: a single error the next check corrects
+
+        s.stats[img]!.shiftFaults++;
+        pos += 1 + s.nextShiftGap(img);
+      }
+      s.shiftLeft[img] = pos - per;
+    }
+    if (this.displaced && ++this.sinceCheck![group]! >= s.protect!.interval) {
+      this.sinceCheck![group] = 0;
+      this.checkGroup(group);
+    }
+  }
+
+  /**
+   * Protected tracks: one nanowire moves one domain (dir +1: the ports now see what was one domain
+   * higher); the bit pushed past one end goes into that end's guard domains and comes back when
+   * the track moves back (no data is lost while the displacement is within the guard).
+   */
+  private moveGuarded(row: number, track: number, dir: number): void {
+    const key = track * this.rows + row;
+    let e = this.displaced!.get(key);
+    if (!e) {
+      e = { d: 0, low: [], high: [], reported: false };
+      this.displaced!.set(key, e);
+    }
+    const D = this.geom.domains;
+    const base = track * D;
+    if (dir > 0) {
+      e.low.push(this.getCell(base, row));
+      for (let d = 0; d < D - 1; d++) this.setCell(base + d, row, this.getCell(base + d + 1, row));
+      this.setCell(base + D - 1, row, e.high.length ? e.high.pop()! : 0);
+    } else {
+      e.high.push(this.getCell(base + D - 1, row));
+      for (let d = D - 1; d > 0; d--) this.setCell(base + d, row, this.getCell(base + d - 1, row));
+      this.setCell(base, row, e.low.length ? e.low.pop()! : 0);
+    }
+    e.d += dir;
+    // back home, the guards hold what they held before (zeros) unless a bit written while displaced was pushed there
+    if (e.d === 0 && !e.low.includes(1) && !e.high.includes(1)) this.displaced!.delete(key);
+  }
+
+  /** The position-code check of every nanowire of a group (see ProtectionSpec in faults.ts). */
+  private checkGroup(group: number): void {
+    const map = this.displaced!;
+    if (map.size === 0) return;
+    const s = this.stream!;
+    const T = this.geom.tracksPerGroup;
+    for (const [key, e] of map) {
+      const track = Math.floor(key / this.rows);
+      if (Math.floor(track / T) !== group) continue;
+      const row = key % this.rows;
+      const img = this.imageBase + Math.floor(row / s.simRowsPerImage);
+      const st = s.stats[img]!;
+      for (let round = 0; round < 16; round++) {
+        const seen = (((e.d % 4) + 4) % 4); // what the two code heads read
+        if (seen === 0) {
+          if (e.d !== 0 && !e.reported) {
+            st.miscorrected++;
+            e.reported = true;
+          }
+          break;
+        }
+        if (seen === 2) {
+          if (!e.reported) {
+            st.uncorrectable++;
+            e.reported = true;
+          }
+          break;
+        }
+        // seen 1: one domain too far (+1, or -3 read as +1); seen 3: one short
+        const back = seen === 1 ? -1 : 1;
+        if (e.d === -back) st.corrected++;
+        else if (!e.reported) {
+          st.miscorrected++;
+          e.reported = true;
+        }
+        // the corrective one-domain shift may itself over- (2 domains) or under-shift (none)
+        let steps = 1;
+        if (s.correctionFaults(img)) {
+          st.shiftFaults++;
+          steps = s.direction(img) > 0 ? 2 : 0;
+        }
+        for (let k = 0; k < steps; k++) this.moveGuarded(row, track, back);
+        if (!map.has(key)) break;
+      }
+    }
+  }
+
   /**
    * One row's nanowire moved one domain further (dir = +1: the ports now see what was one domain
    * higher) or one short (dir = -1) than its group.
@@ -315,6 +496,18 @@ export class ApArray {
   }
 
   // --- testbench access (not counted as events) ----------------------------------------------------
+
+  /**
+   * Testbench: one known position error, as a stream fault would make it (guarded when the array
+   * has protection): row `row`'s nanowire `track` one domain ahead (+1) or behind (-1) its group.
+   * The next check of its group (protection) sees it.
+   */
+  injectShiftFault(row: number, track: number, dir: 1 | -1): void {
+    this.checkRow(row);
+    if (!(Number.isInteger(track) && track >= 0 && track < this.geom.spec.tracks)) throw new RtapError(`track ${track} does not exist`);
+    if (this.displaced) this.moveGuarded(row, track, dir);
+    else this.displaceTrack(row, track, dir);
+  }
 
   private checkRow(row: number): void {
     if (!(Number.isInteger(row) && row >= 0 && row < this.rows))

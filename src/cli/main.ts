@@ -22,6 +22,7 @@ import * as compileCommand from "./commands/compile.js";
 import * as runCommand from "./commands/run.js";
 import * as compareCommand from "./commands/compare.js";
 import * as sweepCommand from "./commands/sweep.js";
+import * as faultsCommand from "./commands/faults.js";
 
 /** A subcommand module: adds its command(s) to the program with program.command(...). */
 export interface CommandModule {
@@ -32,7 +33,7 @@ export interface CommandModule {
  * Every subcommand, in help order. To add one, import its module above and list it here.
  * Commands must be created with program.command() so they inherit the exit and output handling.
  */
-const COMMANDS: readonly CommandModule[] = [compareCommand, sweepCommand, evalCommand, compileCommand, runCommand, datasetsCommand];
+const COMMANDS: readonly CommandModule[] = [compareCommand, sweepCommand, evalCommand, compileCommand, runCommand, faultsCommand, datasetsCommand];
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;

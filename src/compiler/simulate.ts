@@ -83,6 +83,8 @@ export interface SimContext {
    * (see SharedClasses), consulted before expanding a class afresh.
    */
   sharedClasses?: SharedClasses;
+  /** Bit level: images simulated side by side per chunk, times the unit's arrays (default 64). */
+  bitChunkRows?: number;
 }
 
 /**
@@ -1065,14 +1067,15 @@ function simulateBits(
   };
   // Images run side by side: image n owns rows n*R .. n*R+R-1 of every simulated array (rows are
   // independent under SIMD, so each image's events are exactly those of its own R-row array).
-  const chunk = Math.max(1, Math.min(batch, Math.floor(64 / Math.max(1, arraysTotal)) || 1));
+  const chunk = Math.max(1, Math.min(batch, Math.floor((ctx.bitChunkRows ?? 64) / Math.max(1, arraysTotal)) || 1));
   const scratch = new Int32Array(P);
   for (let n0 = 0; n0 < batch; n0 += chunk) {
     const nb = Math.min(chunk, batch - n0);
     const geom = ctx.geom.withRows(R * nb);
     const arrays: ApArray[] = [];
     for (let k = 0; k < arraysTotal; k++) {
-      arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n0 * 104729 } } : {}));
+      // (a fault stream numbers the batch's images itself: image n0 + n of this chunk)
+      arrays.push(new ApArray(geom, ctx.arch.timing, ctx.faults ? { faults: { ...ctx.faults, seed: (ctx.faults.seed ?? 0) + k * 7919 + n0 * 104729, imageBase: n0 } } : {}));
     }
     // where the shift groups are (the page schedule, src/compiler/pages.ts)
     const cur = new Int32Array(ctx.geom.groups);
