@@ -79,7 +79,7 @@ test("Wilson intervals and bad input", async () => {
 });
 
 test("shards pool into one curve per rate: default grids (data-dependent for writes) are fixed before sharding", async () => {
-  const opts = { limit: 6, archs: ["rtm-ap"], shiftRates: [] as number[], protect: ["none" as const], sensitivity: false };
+  const opts = { limit: 3, archs: ["rtm-ap"], shiftRates: [] as number[], protect: ["none" as const], sensitivity: false };
   const one = await faultStudy(MODEL, DATA, { ...opts, workers: 1 });
   const two = await faultStudy(MODEL, DATA, { ...opts, workers: 2 });
   assert.equal(one.curves.length, 8);
