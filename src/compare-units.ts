@@ -19,9 +19,31 @@ import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
 import { makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
+import type { ComputeUnit } from "./compiler/units.js";
 import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
 import { runReference } from "./reference/integer.js";
+
+/** Free memory reserved per thread that runs unit tasks (it holds one unit's program at a time; measured on ResNet-18). */
+export const AP_WORKER_BYTES = 1.5 * 2 ** 30;
+
+/**
+ * Young-generation size of unit-task worker threads (3 semi-spaces of 64 MB): compile and
+ * simulation allocate many short-lived objects beside the programs; with V8's default, scavenges
+ * took ~25% of an ablation variant (measured on ResNet-18).
+ */
+export const AP_WORKER_YOUNG_GENERATION_MB = 192;
+
+/**
+ * A cost estimate of a unit's task, to start the largest first: lowering grows with the weight
+ * matrix, simulation with matrix x positions.
+ */
+export function unitTaskCost(q: QGraph, u: ComputeUnit): number {
+  const shape = q.tensors.get(u.output)!.shape;
+  let weights = 0;
+  if (u.kind === "conv") for (const t of u.terms) weights += t.conv.weights.length;
+  return weights * (1 + (shape[1] * shape[2]) / 64) + shape[0] * shape[1] * shape[2];
+}
 
 /** Most bytes of free register buffers a runner keeps between tasks. */
 const BUFFER_POOL_BYTES = 256 * 2 ** 20;
@@ -112,17 +134,9 @@ export class UnitTaskRunner {
     return this.state(0).plan.units.length;
   }
 
-  /**
-   * A cost estimate of a unit's task, to start the largest first: lowering grows with the
-   * weight matrix, simulation with matrix x positions.
-   */
+  /** unitTaskCost of a unit. */
   estimatedCost(unit: number): number {
-    const plan = this.state(0).plan;
-    const u = plan.units[unit]!;
-    const shape = this.q.tensors.get(u.output)!.shape;
-    let weights = 0;
-    if (u.kind === "conv") for (const t of u.terms) weights += t.conv.weights.length;
-    return weights * (1 + (shape[1] * shape[2]) / 64) + shape[0] * shape[1] * shape[2];
+    return unitTaskCost(this.q, this.state(0).plan.units[unit]!);
   }
 
   private state(v: number): VariantState {

@@ -18,12 +18,12 @@
  */
 import { availableParallelism, freemem } from "node:os";
 
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { loadArch, type ApArch } from "./ap/config.js";
 import { EVENT_KINDS, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { PASS_NAMES } from "./compiler/pipeline.js";
-import { UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
+import { AP_WORKER_BYTES, AP_WORKER_YOUNG_GENERATION_MB, UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
 import { apCostPerLayer } from "./cost/ap.js";
 import { OPS_PER_MAC } from "./cost/reference.js";
 import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
@@ -40,12 +40,7 @@ import { TARGETS, type ApTarget, type CrossbarTarget, type ReferenceTarget } fro
 import { apRunOf, type ApRun } from "./targets/ap.js";
 export { snakeCase } from "./targets/ap.js";
 import { reportPath } from "./util/paths.js";
-
-/** Free memory reserved per AP worker thread (it holds one unit's program at a time; measured on ResNet-18 below). */
-const AP_WORKER_BYTES = 1.5 * 2 ** 30;
-
-/** Young-generation size of AP worker threads (3 semi-spaces of 64 MB). */
-const WORKER_YOUNG_GENERATION_MB = 192;
+import { startWorker } from "./util/worker.js";
 
 /** From this many MACs per inference on, AP programs compile and simulate in worker threads. */
 const LARGE_NETWORK_MACS = 3e8;
@@ -163,11 +158,7 @@ async function runVariants(d: ApWorkerData, workers: number, live: Set<Worker>, 
     }
     return out;
   }
-  const isTs = import.meta.url.endsWith(".ts");
-  const url = new URL(`./compare-worker.${isTs ? "ts" : "js"}`, import.meta.url);
-  // A larger young generation: compile and simulation allocate many short-lived objects beside
-  // the programs; with V8's default, scavenges took ~25% of an ablation variant (measured on ResNet-18).
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+  const resourceLimits = { maxYoungGenerationSizeMb: AP_WORKER_YOUNG_GENERATION_MB };
   const out: UnitTaskResult[][] = Array.from({ length: V }, () => []);
   return new Promise((resolve, reject) => {
     let tasks: { v: number; u: number }[] | undefined;
@@ -185,9 +176,7 @@ async function runVariants(d: ApWorkerData, workers: number, live: Set<Worker>, 
       else w.postMessage({ kind: "exit" });
     };
     for (let i = 0; i < workers; i++) {
-      const w = isTs
-        ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: d, resourceLimits })
-        : new Worker(url, { workerData: d, resourceLimits });
+      const w = startWorker("compare-worker", import.meta.url, { workerData: d, resourceLimits });
       live.add(w);
       w.on("message", (m: WorkerReply) => {
         if (m.kind === "error") return fail(m.rtap ? new RtapError(m.message) : new Error(m.message));

@@ -15,7 +15,7 @@
  * model is an ONNX file onnxruntime accepts), and "js" for the rest, with a one-line notice.
  */
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { runWorkerJob } from "./util/worker.js";
 import { RtapError } from "./errors.js";
 import { loadDataset } from "./data/dataset.js";
 import { argmax, pixelsToInput, runFloat } from "./float/executor.js";
@@ -249,21 +249,5 @@ export async function evaluate(model: string, dataset: string, opts: EvalOptions
 }
 
 function runInWorker(req: ShardRequest, onProgress: (done: number) => void): Promise<ShardResult> {
-  const isTs = import.meta.url.endsWith(".ts");
-  const url = new URL(`./eval-worker.${isTs ? "ts" : "js"}`, import.meta.url);
-  // Under tsx (tests, development) the worker must register the TypeScript loader itself.
-  const worker = isTs
-    ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req })
-    : new Worker(url, { workerData: req });
-  return new Promise((resolve, reject) => {
-    worker.on("message", (m: { kind: "progress"; done: number } | { kind: "done"; result: ShardResult } | { kind: "error"; message: string; rtap: boolean }) => {
-      if (m.kind === "progress") onProgress(m.done);
-      else if (m.kind === "done") resolve(m.result);
-      else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => {
-      if (code !== 0) reject(new Error(`evaluation worker exited with code ${code}`));
-    });
-  });
+  return runWorkerJob<ShardResult>("eval-worker", import.meta.url, req, "evaluation", onProgress);
 }

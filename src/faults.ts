@@ -19,7 +19,7 @@
  * Confidence intervals: Wilson score intervals (95 %) on the pooled (image, seed) trials.
  */
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { runWorkerJob } from "./util/worker.js";
 import { loadArch } from "./ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import { FaultStream, geometricGap, type ProtectionSpec } from "./ap/faults.js";
@@ -569,23 +569,7 @@ export async function runFaultShard(req: FaultShardRequest, onProgress?: (done: 
 }
 
 function runShardInWorker(req: FaultShardRequest, onProgress: (done: number) => void): Promise<FaultShardResult> {
-  const isTs = import.meta.url.endsWith(".ts");
-  const url = new URL(`./faults-worker.${isTs ? "ts" : "js"}`, import.meta.url);
-  // Under tsx (tests, development) the worker must register the TypeScript loader itself.
-  const worker = isTs
-    ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: req })
-    : new Worker(url, { workerData: req });
-  return new Promise((resolve, reject) => {
-    worker.on("message", (m: { kind: "progress"; done: number } | { kind: "done"; result: FaultShardResult } | { kind: "error"; message: string; rtap: boolean }) => {
-      if (m.kind === "progress") onProgress(m.done);
-      else if (m.kind === "done") resolve(m.result);
-      else reject(m.rtap ? new RtapError(m.message) : new Error(m.message));
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => {
-      if (code !== 0) reject(new Error(`fault-study worker exited with code ${code}`));
-    });
-  });
+  return runWorkerJob<FaultShardResult>("faults-worker", import.meta.url, req, "fault-study", onProgress);
 }
 
 /** The whole study on one model and dataset (what `rtap faults` prints). */

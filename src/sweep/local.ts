@@ -10,10 +10,11 @@
  *    rest go on.
  */
 import { availableParallelism, freemem } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ApArch } from "../ap/config.js";
-import type { UnitTaskResult } from "../compare-units.js";
+import { AP_WORKER_BYTES, AP_WORKER_YOUNG_GENERATION_MB, type UnitTaskResult } from "../compare-units.js";
 import { RtapError } from "../errors.js";
+import { startWorker } from "../util/worker.js";
 import { compareInputs } from "../compare.js";
 import { compileGroups, expandPlan, type SweepPlan, type SweepPoint } from "./plan.js";
 import {
@@ -34,9 +35,6 @@ import {
   type SweepWorkerData,
 } from "./points.js";
 
-/** Free memory reserved per worker thread (one unit's program at a time, as compare's AP workers). */
-const WORKER_BYTES = 1.5 * 2 ** 30;
-const WORKER_YOUNG_GENERATION_MB = 192;
 
 export interface RunCounts {
   /** Points of the plan. */
@@ -113,18 +111,23 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
   }
   const pending: PendingGroup[] = [];
   const models: SweepWorkerData["models"] = [];
+  const modelNames: string[] = [];
   const infos: ModelInfo[] = [];
+  /** Every point of the groups, failed with one message (a group that cannot start). */
+  const failGroup = (gp: readonly SweepPoint[], e: unknown): void => {
+    for (const p of gp) {
+      const r = failedPoint(p, message(e));
+      writePoint(out, r);
+      record(r);
+    }
+  };
   for (const [key, gp] of compileGroups(todo)) {
     const first = gp[0]!;
     let arch: ApArch, archFile: string;
     try {
       ({ arch, file: archFile } = groupArch(out, first));
     } catch (e) {
-      for (const p of gp) {
-        const r = failedPoint(p, message(e));
-        writePoint(out, r);
-        record(r);
-      }
+      failGroup(gp, e);
       continue;
     }
     const ev = readJson<GroupEvents>(groupFile(out, key));
@@ -133,20 +136,22 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
       for (const p of gp) record(pricePoint(plan, out, p, ev, arch));
       continue;
     }
-    let m = models.findIndex((x) => x.model === first.model);
+    let m = modelNames.indexOf(first.model);
     if (m < 0) {
       opts.onStage?.(`quantize ${first.model}`);
+      let info: ModelInfo;
       try {
-        infos.push(modelInfo(plan, first.model));
+        info = modelInfo(plan, first.model);
       } catch (e) {
-        for (const p of gp) {
-          const r = failedPoint(p, message(e));
-          writePoint(out, r);
-          record(r);
-        }
+        failGroup(gp, e);
         continue;
       }
-      models.push({ model: first.model, seed: plan.seed, dataset: plan.dataset, images: plan.images, variants: [] });
+      // the workers get the quantized network and its images (quantizing again in every worker
+      // cost seconds per model before its first task)
+      const { pixels, count } = compareInputs(info.q, { dataset: plan.dataset, images: plan.images, seed: plan.seed });
+      infos.push(info);
+      modelNames.push(first.model);
+      models.push({ qgraph: info.q, pixels, count, variants: [] });
       m = models.length - 1;
     }
     pending.push({ key, points: gp, arch, archFile, model: m, variant: models[m]!.variants.length });
@@ -160,7 +165,7 @@ export async function runLocal(plan: SweepPlan, opts: LocalOptions): Promise<Run
     const order = costs.map((c, u) => ({ c, u })).sort((a, b) => b.c - a.c);
     for (const { u } of order) tasks.push({ g: i, unit: u });
   });
-  const byMemory = Math.max(1, Math.floor(freemem() / WORKER_BYTES));
+  const byMemory = Math.max(1, Math.floor(freemem() / AP_WORKER_BYTES));
   const workers = Math.max(1, Math.min(opts.workers ?? Math.min(availableParallelism(), byMemory), tasks.length));
   let doneUnits = 0;
   const tick = (): void => opts.onProgress?.(++doneUnits, tasks.length);
@@ -214,14 +219,12 @@ async function runOnWorkers(
   finish: (g: PendingGroup, ev: GroupEvents) => void,
   fail: (g: PendingGroup, error: string) => void,
 ): Promise<void> {
-  const isTs = import.meta.url.endsWith(".ts");
-  const url = new URL(`./worker.${isTs ? "ts" : "js"}`, import.meta.url);
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+  const resourceLimits = { maxYoungGenerationSizeMb: AP_WORKER_YOUNG_GENERATION_MB };
   const results: UnitTaskResult[][] = pending.map(() => []);
   const left = pending.map((g) => infos[g.model]!.unitCount);
   const failed = pending.map(() => false);
   const started = pending.map(() => 0);
-  const images = models.map((m, i) => compareInputs(infos[i]!.q, { dataset: m.dataset, images: m.images, seed: m.seed }).count);
+  const images = models.map((m) => m.count);
   const live = new Set<Worker>();
   let next = 0;
   const data: SweepWorkerData = { models };
@@ -250,9 +253,7 @@ async function runOnWorkers(
         void taskId;
       };
       for (let i = 0; i < workers; i++) {
-        const w = isTs
-          ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData: data, resourceLimits })
-          : new Worker(url, { workerData: data, resourceLimits });
+        const w = startWorker("worker", import.meta.url, { workerData: data, resourceLimits });
         live.add(w);
         w.on("message", (m: Reply) => {
           try {

@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { archFilePath, loadArch, type ApArch } from "../ap/config.js";
 import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "../ap/events.js";
-import { compareInputs } from "../compare.js";
-import { UnitTaskRunner, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
+import { compareInputs, type ApWorkerData } from "../compare.js";
+import { UnitTaskRunner, unitTaskCost, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
 import { buildUnits } from "../compiler/units.js";
 import { crossbarCost } from "../cost/crossbar.js";
 import { loadCrossbarTechnology, type ApTechnology } from "../cost/technology.js";
@@ -165,7 +165,7 @@ export function priceModelPoint(plan: SweepPlan, out: string, p: SweepPoint, inf
 export interface ModelInfo {
   q: QGraph;
   unitCount: number;
-  /** Per unit, an estimate of its compile and simulation work (UnitTaskRunner.estimatedCost's rule), to start the largest first. */
+  /** Per unit, an estimate of its compile and simulation work (unitTaskCost), to start the largest first. */
   unitCosts: number[];
   crossbarIsaacJ: number;
 }
@@ -173,12 +173,7 @@ export interface ModelInfo {
 export function modelInfo(plan: SweepPlan, model: string): ModelInfo {
   const q = loadQuantizedModel(model, { seed: plan.seed }).qgraph;
   const units = buildUnits(q);
-  const unitCosts = units.map((u) => {
-    const shape = q.tensors.get(u.output)!.shape;
-    let weights = 0;
-    if (u.kind === "conv") for (const t of u.terms) weights += t.conv.weights.length;
-    return weights * (1 + (shape[1] * shape[2]) / 64) + shape[0] * shape[1] * shape[2];
-  });
+  const unitCosts = units.map((u) => unitTaskCost(q, u));
   return { q, unitCount: units.length, unitCosts, crossbarIsaacJ: crossbarCost(workloadFromQGraph(q), loadCrossbarTechnology("crossbar-isaac")).total.energyJ };
 }
 
@@ -200,14 +195,8 @@ export function groupEventsOf(group: string, model: string, results: readonly Un
 
 /** The worker-thread data: per model, its compile groups as variants of one task runner. */
 export interface SweepWorkerData {
-  models: Array<{ model: string; seed: number; dataset?: string | undefined; images: number; variants: Array<{ key: string; arch: string }> }>;
-}
-
-/** A task runner for one model of the worker data (the integer reference runs once per model). */
-export function sweepRunner(m: SweepWorkerData["models"][number]): UnitTaskRunner {
-  const q = loadQuantizedModel(m.model, { seed: m.seed }).qgraph;
-  const { pixels, count } = compareInputs(q, { dataset: m.dataset, images: m.images, seed: m.seed });
-  return new UnitTaskRunner(q, pixels, count, m.variants);
+  /** Per model: its quantized network, input images and compile groups (as variants), as compare's AP workers get them. */
+  models: ApWorkerData[];
 }
 
 /** Compiles and simulates one group in this thread (the Slurm task's path), unit by unit. */

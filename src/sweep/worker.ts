@@ -7,7 +7,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { UnitTaskRunner } from "../compare-units.js";
 import { RtapError } from "../errors.js";
-import { sweepRunner, type SweepWorkerData } from "./points.js";
+import { makeTaskRunner } from "../compare.js";
+import type { SweepWorkerData } from "./points.js";
 
 const port = parentPort!;
 const data = workerData as SweepWorkerData;
@@ -19,7 +20,7 @@ port.on("message", (m: { kind: "task"; id: number; model: number; variant: numbe
   }
   try {
     let r = runners.get(m.model);
-    if (!r) runners.set(m.model, (r = sweepRunner(data.models[m.model]!)));
+    if (!r) runners.set(m.model, (r = makeTaskRunner(data.models[m.model]!)));
     port.postMessage({ kind: "done", id: m.id, result: r.run(m.variant, m.unit) });
   } catch (e) {
     port.postMessage({ kind: "failed", id: m.id, message: (e as Error).message, rtap: e instanceof RtapError });
