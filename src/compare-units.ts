@@ -14,11 +14,12 @@
  * fmnist-resnet8 and zoo:resnet20).
  */
 import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
-import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
-import { mapPositions, type UnitMapping } from "./compiler/mapping.js";
+import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
-import { makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
+import { makeSimContext, partProfile, programMovement, SharedClasses } from "./compiler/simulate.js";
+import { scheduleUnit } from "./compiler/schedule.js";
 import type { ComputeUnit } from "./compiler/units.js";
 import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
@@ -84,7 +85,10 @@ export interface UnitInfo {
   arrays: number;
 }
 
-/** Movement events of one image of a unit under the full placement, layout off, movement off. */
+/**
+ * Loads and stores of a unit (the batch) under the full placement, layout off, movement off; their
+ * `cycles` are the unit's latency under its chip schedule with that movement.
+ */
 export interface MovementVariants {
   full: ApEvents;
   layoutOff: ApEvents;
@@ -211,15 +215,23 @@ export class UnitTaskRunner {
       // weight-stationary units keep their placement and movement in both rows
       const zero = zeroEvents();
       const local = plan.passes.movement;
+      // a variant's loads and stores for the batch, with the unit's latency under its chip schedule
+      // as `cycles` (compare swaps these into the full run's events)
+      const variant = (mapping: UnitMapping, mv: MovementContext): ApEvents => {
+        const e = zeroEvents();
+        addScaledEvents(e, programMovement(this.q, plan.arch, cu.program, mapping, mv), this.batch);
+        e.cycles = scheduleUnit(cu.program, partProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles * this.batch;
+        return e;
+      };
       result.movement = cu.stationary
         ? { full: zero, layoutOff: zero, movementOff: zero }
         : {
-            full: programMovement(this.q, plan.arch, cu.program, cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local }),
+            full: variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local }),
             layoutOff: (() => {
               const mapping = mapPositions(cu.mapping.shape, plan.arch, false);
-              return programMovement(this.q, plan.arch, cu.program, mapping, { arch: plan.arch, mapping, producerMapping: this.producers(st.layoutOff!, unit), local });
+              return variant(mapping, { arch: plan.arch, mapping, producerMapping: this.producers(st.layoutOff!, unit), local });
             })(),
-            movementOff: programMovement(this.q, plan.arch, cu.program, cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false }),
+            movementOff: variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false }),
           };
     }
     // the program is this task's alone (weight-stationary units keep theirs in the plan): its

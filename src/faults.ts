@@ -107,7 +107,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
   const compact = net.units.map(compactUnit);
   net.units.forEach((cu, u) => {
     const stream = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, rngs: [new Rng(1)] });
-    const ue = runUnit(net, { ...sim, faults: { stream } }, cu, producerOf(q, producer), env, 1, { mode: "bit" });
+    const ue = runUnit(net, { ...sim, faults: { stream }, noSchedule: true }, cu, producerOf(q, producer), env, 1, { mode: "bit" });
     shiftTrials.push(stream.shiftTrials[0]!);
     writeTrials.push(stream.writeTrials[0]!);
     unitEvents.push(ue.total);
@@ -115,7 +115,7 @@ export function prepareFaultSetup(q: QGraph, arch: string, images: Uint8Array, l
     // the compact unit counts the same trials and computes the same output
     const c = new FaultStream({ shiftProb: 0, writeProb: 0, rowsPerImage: cu.mapping.rowsPerArray, simRowsPerImage: compact[u]!.mapping.rowsPerArray, rngs: [new Rng(1)] });
     const e2 = new Map(env);
-    runUnit(net, { ...sim, faults: { stream: c } }, compact[u]!, producerOf(q, producer), e2, 1, { mode: "bit" });
+    runUnit(net, { ...sim, faults: { stream: c }, noSchedule: true }, compact[u]!, producerOf(q, producer), e2, 1, { mode: "bit" });
     const a = env.get(cu.unit.output)!, b = e2.get(cu.unit.output)!;
     if (c.shiftTrials[0] !== stream.shiftTrials[0] || c.writeTrials[0] !== stream.writeTrials[0] || a.some((v, i) => v !== b[i]))
       throw new Error(`internal: the compact simulation of unit "${cu.unit.name}" differs from the full one`);
@@ -230,7 +230,7 @@ export function runFaultConfig(s: FaultSetup, cfg: FaultConfig): FaultRunResult 
       // compact rows: more images side by side per simulated array (~16k rows)
       const cm = s.compact[u]!.mapping;
       const bitChunkRows = Math.max(1, Math.floor(16384 / cm.rowsPerArray)) * cm.arrays * cm.passes;
-      runUnit(net, { ...s.sim, faults: { stream }, bitChunkRows }, s.compact[u]!, prod, e, faulted.length, { mode: "bit" });
+      runUnit(net, { ...s.sim, faults: { stream }, bitChunkRows, noSchedule: true }, s.compact[u]!, prod, e, faulted.length, { mode: "bit" });
       faulted.forEach((n, i) => {
         if (stream.shiftTrials[i] !== Ns || stream.writeTrials[i] !== Nw)
           throw new Error(`internal: unit "${cu.unit.name}" ran ${stream.shiftTrials[i]}/${stream.writeTrials[i]} trials, counted ${Ns}/${Nw}`);

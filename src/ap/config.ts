@@ -81,6 +81,11 @@ export interface ApArch {
   tiles: number;
   interconnect: Interconnect;
   arraysPerTile: number;
+  /**
+   * Independent micro-op streams per tile (controllers); each drives arraysPerTile / this arrays.
+   * Undefined: 1, the SIMD tile of the design brief.
+   */
+  controllersPerTile?: number;
   array: ArraySpec;
   timing: ApTiming;
   /** Provenance of every number: dotted field path -> source text, or "assumption: <note>". */
@@ -143,6 +148,7 @@ const chipSection = z.strictObject({
 
 const tileSection = z.strictObject({
   arrays: count(1, 4096, ["arrays"]),
+  controllers: count(1, 4096, ["controllers"]).optional(),
 });
 
 const rtmArraySection = z.strictObject({
@@ -295,6 +301,9 @@ export function parseArchObject(doc: unknown, where = "<architecture>"): ApArch 
       layout: "interleaved",
     };
   }
+  if (f.tile.controllers && f.tile.arrays.value % f.tile.controllers.value !== 0) {
+    throw new RtapError(`tile.controllers (${f.tile.controllers.value}) must divide tile.arrays (${f.tile.arrays.value}): each controller drives as many arrays`, where);
+  }
   const t = f.timing;
   return {
     name: f.name,
@@ -303,6 +312,7 @@ export function parseArchObject(doc: unknown, where = "<architecture>"): ApArch 
     tiles: f.chip.tiles.value,
     interconnect: f.chip.interconnect,
     arraysPerTile: f.tile.arrays.value,
+    ...(f.tile.controllers ? { controllersPerTile: f.tile.controllers.value } : {}),
     array,
     timing: {
       clockMHz: t.clockMHz.value,

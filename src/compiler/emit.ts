@@ -25,6 +25,8 @@ import { formatProgram, OP_FREE, OP_LOAD, OP_STORE, REGION_IN } from "./program.
 import { serialStart, toMacroOp } from "./simulate.js";
 import { offsetsFor, stepNeeds, walkSchedule } from "./pages.js";
 import { OP_NAMES, VK_ACC } from "./program.js";
+import { scheduleSlots } from "./schedule.js";
+import { SPLIT_ENERGY_BUDGET, type SplitOption } from "./lower.js";
 
 export const EMIT_STAGES = ["units", "weight-folding", "interchange", "cse", "bitwidth", "allocation", "pages", "layout", "movement", "lowering", "micro"] as const;
 export type EmitStage = (typeof EMIT_STAGES)[number];
@@ -112,11 +114,22 @@ function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max:
         return `  ${t.conv.name}: W ${t.conv.outChannels} x ${J} (c*kh*kw), +1: ${plus}, -1: ${minus}, 0: ${t.conv.weights.length - plus - minus} (${((100 * (plus + minus)) / t.conv.weights.length).toFixed(1)}% non-zero) -> ${plus + minus} add/sub instructions before CSE`;
       });
     }
-    case "interchange":
-      return [
-        `  output positions across rows: ${cu.mapping.positions}; serial program over ${s.blocks} output block(s) x ${s.slices} input-channel slice(s)`,
+    case "interchange": {
+      const slots = scheduleSlots(cu.mapping, net.arch);
+      const lines = [
+        `  output positions across rows: ${cu.mapping.positions}; program over ${s.blocks} output block(s) x ${s.slices} input-channel slice(s)`,
         `  receptive-field loads per row: ${countOps(p, OP_LOAD)}; peak input-region bits ${p.peakInBits}`,
+        `  chip schedule: ${Math.max(1, p.parts.length)} part(s), ${slots} can run at once (tiles x tile.controllers streams / streams per part)`,
       ];
+      if (s.splits && s.splitBase) {
+        const b = s.splitBase;
+        const row = (o: SplitOption): string =>
+          `    ${o.chosen ? "*" : " "} ${String(o.blocks).padStart(4)} blocks of ${String(o.outputsPerBlock).padStart(3)} outputs x ${String(o.parts / o.blocks).padStart(3)} parts (${o.slices} slice(s) of ${o.channelsPerSlice} channels in the largest term) = ${String(o.parts).padStart(4)} parts, est. ${o.cycles.toLocaleString("en-US")} cycles, energy ${(o.energy / b.energy).toFixed(3)}x${o.energy > b.energy * (1 + SPLIT_ENERGY_BUDGET) ? " (over the energy budget)" : ""}`;
+        lines.push(`  splits considered (* chosen: the fastest within +${SPLIT_ENERGY_BUDGET * 100}% of the estimated energy of the row's own split, ${b.blocks} block(s) x ${b.parts / b.blocks} part(s)):`);
+        for (const o of s.splits) lines.push(row(o));
+      }
+      return lines;
+    }
     case "cse":
       return cseDump(net, cu, max);
     case "bitwidth": {

@@ -22,7 +22,7 @@ import { dagCost, naiveCost } from "./cse/cost.js";
 import { PagedAllocator } from "./pagelayout.js";
 import { streamedTrees } from "./streamed.js";
 import {
-  OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, UnitProgram,
+  OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, ROLE_COMPUTE, ROLE_FINAL, ROLE_REDUCE, UnitProgram,
   VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource,
 } from "./program.js";
 import { RowAllocator, type InSlot, type RowLayout } from "./rowlayout.js";
@@ -63,6 +63,10 @@ export interface UnitStats {
   peakTmpSlots: number;
   peakTmpBits: number;
   peakInBits: number;
+  /** The chip schedule's split: the chosen one first, then the fastest others considered (conv units with slots). */
+  splits?: SplitOption[];
+  /** The split the row's capacity alone makes (the energy budget's reference). */
+  splitBase?: SplitOption;
 }
 
 export interface LowerContext {
@@ -71,6 +75,41 @@ export interface LowerContext {
   passes: PassSwitches;
   /** Check every reduction DAG against its matrix before lowering it (src/compiler/verify.ts). */
   verify?: boolean;
+  /** Parts of this unit the chip schedule can run at once (src/compiler/schedule.ts; default 1). */
+  slots?: number;
+  /** Cycles of a run of loads of this many bits per row on the unit's mapping (the split estimate). */
+  loadCycles?: (bitsPerRow: number) => number;
+}
+
+/** Controller cycles per bit step of an addition, for estimates only (ResNet-18: 6.6e8 cycles / 4.1e7 add bit steps). */
+const CYCLES_PER_ADD_BIT = 16;
+/**
+ * Energy of the split estimate in add bit steps per position: a bit a load writes into a row, and
+ * a partial-sum bit moved to the reducer (read, bus or link, write). From the default technology
+ * file: a row's add bit step costs ~1.3 pJ (ResNet-18: 8.85 mJ of search, write, shift and
+ * controller energy over 6.9e9 row bit steps), a loaded bit 0.69 pJ (buffer_write_bits) plus the
+ * bus, a moved bit also the read and the link. Estimates for the choice, not prices: the simulator
+ * counts the real events.
+ */
+const SPLIT_LOAD_BIT = 1;
+const SPLIT_TRANSFER_BIT = 2;
+/**
+ * How much more estimated energy than the capacity's split the chip schedule's split may cost
+ * (a compiler policy: latency where it is nearly free; docs/compiler.md 2.8a).
+ */
+export const SPLIT_ENERGY_BUDGET = 0.05;
+
+/** One way to split a conv unit into parts (parallelSplit), with its estimates. */
+export interface SplitOption {
+  blocks: number;
+  outputsPerBlock: number;
+  slices: number;
+  channelsPerSlice: number;
+  parts: number;
+  /** Estimated latency (controller cycles) and energy (add bit steps per position). */
+  cycles: number;
+  energy: number;
+  chosen: boolean;
 }
 
 const FULL_WIDTH = 31;
@@ -252,7 +291,8 @@ class Lowerer {
 
   /** Interleaved rows: a copy of `id` on a hot page (staging an operand whose bank is busy). */
   private stageHot(id: number): number {
-    const w = this.b.width[id]!;
+    // a TMP value: the full width with bit-width inference off, like every temporary
+    const w = this.ctx.passes.bitwidth ? this.b.width[id]! : Math.max(this.b.width[id]!, FULL_WIDTH);
     const t = this.paged!.allocHot(w, `a staged ${w}-bit value`);
     if (!t) throw new RtapError(`out of row storage: the hot pages are full while staging ${this.b.name(id)} (a value on another page of its bank)`, this.where());
     const c = this.b.addValue(w, this.b.signed[id] === 1, REGION_TMP, VK_STAGED, id, 0, this.b.min[id]!, this.b.max[id]!, t.cell0, t.slot, t.lane, t.bit);
@@ -301,27 +341,44 @@ class Lowerer {
     // Terms with the smaller matrix first: their accumulators wait for the last term.
     const terms = [...u.terms].sort((a, b) => a.conv.inChannels * a.conv.kernel[0] * a.conv.kernel[1] - b.conv.inChannels * b.conv.kernel[0] * b.conv.kernel[1]);
     const plans = terms.map((t) => this.planTerm(t));
-    const needAcc = terms.map((_, i) => i < terms.length - 1 || plans[i]!.slices > 1);
-    const accTerms = needAcc.filter(Boolean).length;
-    let Ob = O;
-    if (!passes.interchange || !passes.unroll) Ob = 1;
-    else if (accTerms > 0 && this.paged) {
-      // accumulators live on the spill bank's pages; keep a quarter of it for spilled temporaries
-      const pg = this.paged.pg;
-      let accWidth = 1;
-      terms.forEach((t, i) => {
-        if (!needAcc[i]) return;
-        const ct = this.tensor(t.conv.output);
-        for (let o = 0; o < O; o++) accWidth = Math.max(accWidth, bitsFor(ct.minPerChannel[o]!, ct.maxPerChannel[o]!));
-      });
-      if (!passes.bitwidth) accWidth = FULL_WIDTH;
-      const perPage = pg.laneTracks.reduce((n, tr) => n + Math.floor(tr / accWidth), 0) * pg.geom.ports;
-      Ob = Math.max(1, Math.min(O, Math.floor((0.75 * perPage * pg.pages) / accTerms)));
-    } else if (accTerms > 0) {
-      const budget = Math.floor(this.ctx.layout.tmpSlots / 2);
-      const perSlot = this.ctx.layout.rtm ? 1 : 20; // SRAM counts bits: ~20 bits per accumulator
-      Ob = Math.max(1, Math.min(O, Math.floor(budget / perSlot / accTerms)));
+    /** Outputs per block the row's accumulator space allows, given which terms accumulate. */
+    const maxBlock = (needAcc: readonly boolean[]): number => {
+      const accTerms = needAcc.filter(Boolean).length;
+      if (!passes.interchange || !passes.unroll) return 1;
+      if (accTerms > 0 && this.paged) {
+        // accumulators live on the spill bank's pages; keep a quarter of it for spilled temporaries
+        const pg = this.paged.pg;
+        let accWidth = 1;
+        terms.forEach((t, i) => {
+          if (!needAcc[i]) return;
+          const ct = this.tensor(t.conv.output);
+          for (let o = 0; o < O; o++) accWidth = Math.max(accWidth, bitsFor(ct.minPerChannel[o]!, ct.maxPerChannel[o]!));
+        });
+        if (!passes.bitwidth) accWidth = FULL_WIDTH;
+        const perPage = pg.laneTracks.reduce((n, tr) => n + Math.floor(tr / accWidth), 0) * pg.geom.ports;
+        return Math.max(1, Math.min(O, Math.floor((0.75 * perPage * pg.pages) / accTerms)));
+      }
+      if (accTerms > 0) {
+        const budget = Math.floor(this.ctx.layout.tmpSlots / 2);
+        const perSlot = this.ctx.layout.rtm ? 1 : 20; // SRAM counts bits: ~20 bits per accumulator
+        return Math.max(1, Math.min(O, Math.floor(budget / perSlot / accTerms)));
+      }
+      return O;
+    };
+    const accOf = (): boolean[] => terms.map((_, i) => i < terms.length - 1 || plans[i]!.slices > 1);
+    let Ob = maxBlock(accOf());
+    // The chip schedule runs a unit's parts on arrays of their own: where it has room for more
+    // parts than the row's capacity makes, split further (page-streamed rows only: there an
+    // output's additions do not depend on the split, see parallelSplit).
+    const slots = this.ctx.slots ?? 1;
+    if (slots > 1 && this.paged && passes.weightFolding && passes.interchange && passes.unroll && passes.cse) {
+      const split = this.parallelSplit(terms, plans, O, slots, maxBlock);
+      const main = plans[plans.length - 1]!;
+      main.cg = split.cg;
+      main.slices = Math.ceil(terms[terms.length - 1]!.conv.inChannels / split.cg);
+      Ob = split.Ob;
     }
+    const needAcc = accOf();
     const blocks = Math.ceil(O / Ob);
     this.stats.blocks = blocks;
     this.stats.slices = plans.reduce((s, p) => s + p.slices, 0);
@@ -366,9 +423,15 @@ class Lowerer {
         for (let s = 0; s < plan.slices; s++) {
           const c0 = s * plan.cg, c1 = Math.min(t.conv.inChannels, c0 + plan.cg);
           const lastSlice = s === plan.slices - 1;
+          // A part of the chip schedule (src/compiler/schedule.ts); the block's last part reduces.
+          const reducer = isLast && lastSlice;
+          this.b.beginPart(blk, ti, s);
           // Output handler for this (block, term, slice): accumulate or finalize.
           const onOutput = (o: number, id: number, sign: number, isTmp: boolean): void => {
             if (needAcc[ti]) {
+              this.b.setRole(ROLE_REDUCE);
+              // a partial sum computed away from the reducer travels there
+              if (sign !== 0 && !reducer) this.b.noteTransfer(this.b.width[id]!);
               const cur = accs[ti]![o - o0];
               if (cur === undefined) {
                 const acc = this.tmp(VK_ACC, o, ti, convOut.minPerChannel[o]!, convOut.maxPerChannel[o]!);
@@ -384,16 +447,22 @@ class Lowerer {
                 this.stats.addsCompiled++;
                 this.stats.cyclesCompiled += this.b.width[cur]!;
               }
-              if (isLast && lastSlice) finalize(o, accs[ti]![o - o0]!, 1);
-              if (isLast && lastSlice) this.freeTmp(accs[ti]![o - o0]!);
+              if (isLast && lastSlice) {
+                this.b.setRole(ROLE_FINAL);
+                finalize(o, accs[ti]![o - o0]!, 1);
+                this.freeTmp(accs[ti]![o - o0]!);
+              }
+              this.b.setRole(ROLE_COMPUTE);
               return;
             }
-            // No accumulation: this is the last term's only slice.
+            // No accumulation: this is the last term's only slice (the reducer).
+            this.b.setRole(ROLE_FINAL);
             if (sign === 0) {
               const z = this.tmp(VK_CONST, o, 0, 0, 0);
               this.emit(OP_SET, z, -1, -1, 0);
               finalize(o, z, 1);
               this.freeTmp(z);
+              this.b.setRole(ROLE_COMPUTE);
               return;
             }
             let src = id;
@@ -405,6 +474,7 @@ class Lowerer {
             }
             finalize(o, src, sign);
             if (staged !== undefined) this.freeTmp(staged);
+            this.b.setRole(ROLE_COMPUTE);
           };
           // accumulators this slice creates (first slice of an accumulating term) stay live beside the DAG
           const reserve = needAcc[ti] && s === 0 ? o1 - o0 : 0;
@@ -412,6 +482,74 @@ class Lowerer {
         }
       });
     }
+  }
+
+  /**
+   * Outputs per block and channels per slice of the unit's largest term for the chip schedule.
+   * On page-streamed rows an output's additions are the same for every split (one tree per slice,
+   * plus one accumulation per extra slice: nnz - 1 in all); a split changes
+   *  - latency: (rounds of parts) x (work per part + its loads) + the block's accumulations at the
+   *    reducer (one add of the accumulator's width per extra slice and output), work at ~8 bit
+   *    steps per addition (a tree's mean width) and CYCLES_PER_ADD_BIT;
+   *  - energy: every block loads the whole receptive field again, every part but a block's last
+   *    sends its partial sums to the reducer (estimated in add bit steps per position, see
+   *    SPLIT_LOAD_BIT and SPLIT_TRANSFER_BIT).
+   * The choice: the lowest estimated latency among the splits whose estimated energy stays within
+   * SPLIT_ENERGY_BUDGET of the capacity's split (the one the row forces anyway); ties go to fewer
+   * parts. Every split considered is kept in the unit's statistics (`--emit interchange`).
+   */
+  private parallelSplit(
+    terms: ConvTerm[], plans: { slices: number; cg: number; inWidth: number }[], O: number, slots: number, maxBlock: (needAcc: readonly boolean[]) => number,
+  ): { Ob: number; cg: number } {
+    const main = terms[terms.length - 1]!, mainPlan = plans[plans.length - 1]!;
+    const C = main.conv.inChannels;
+    let nnz = 0, fieldBits = 0;
+    for (const [i, t] of terms.entries()) {
+      for (const w of t.conv.weights) if (w !== 0) nnz++;
+      fieldBits += t.conv.inChannels * t.conv.kernel[0] * t.conv.kernel[1] * plans[i]!.inWidth;
+    }
+    const work = nnz * 8;
+    const ct = this.tensor(main.conv.output);
+    let accWidth = 1;
+    for (let o = 0; o < O; o++) accWidth = Math.max(accWidth, bitsFor(ct.minPerChannel[o]!, ct.maxPerChannel[o]!));
+    const otherSlices = plans.slice(0, -1).reduce((n, p) => n + p.slices, 0);
+    const K = main.conv.kernel[0] * main.conv.kernel[1];
+    const loadCycles = this.ctx.loadCycles ?? (() => 0);
+    const estimate = (B: number, G: number, cg: number, Ob: number): SplitOption => {
+      const partsPerBlock = G + otherSlices, parts = B * partsPerBlock;
+      const rounds = Math.ceil(parts / slots);
+      const cycles = rounds * ((work * CYCLES_PER_ADD_BIT) / parts + loadCycles(cg * K * mainPlan.inWidth)) + (partsPerBlock - 1) * Ob * accWidth * CYCLES_PER_ADD_BIT * rounds;
+      const energy = work + B * fieldBits * SPLIT_LOAD_BIT + B * (partsPerBlock - 1) * Ob * accWidth * SPLIT_TRANSFER_BIT;
+      return { blocks: B, outputsPerBlock: Ob, slices: G, channelsPerSlice: cg, parts, cycles: Math.round(cycles), energy: Math.round(energy), chosen: false };
+    };
+    const options: SplitOption[] = [];
+    const ob0 = maxBlock(terms.map((_, i) => i < terms.length - 1 || mainPlan.slices > 1));
+    const base = estimate(Math.ceil(O / ob0), mainPlan.slices, mainPlan.cg, ob0);
+    options.push(base);
+    for (let cg = mainPlan.cg, lastG = 0; cg >= 1; cg--) {
+      const G = Math.ceil(C / cg);
+      if (G === lastG) continue;
+      lastG = G;
+      if (G + otherSlices > slots) break;
+      const obMax = maxBlock(terms.map((_, i) => i < terms.length - 1 || G > 1));
+      for (let B = Math.ceil(O / obMax); B <= O; B++) {
+        const Ob = Math.ceil(O / B);
+        if (Math.ceil(O / Ob) !== B) continue;
+        if (B * (G + otherSlices) > slots && B > Math.ceil(O / obMax)) break;
+        if (B === base.blocks && G === base.slices) continue;
+        options.push(estimate(B, G, cg, Ob));
+      }
+    }
+    let best = base;
+    for (const o of options) {
+      if (o.energy > base.energy * (1 + SPLIT_ENERGY_BUDGET)) continue;
+      if (o.cycles < best.cycles * 0.999 || (o.cycles <= best.cycles * 1.001 && o.parts < best.parts)) best = o;
+    }
+    best.chosen = true;
+    // the chosen split and the fastest few of the others, for --emit interchange
+    this.stats.splits = [best, ...options.filter((o) => o !== best).sort((a, b) => a.cycles - b.cycles).slice(0, 5)];
+    this.stats.splitBase = base;
+    return { Ob: best.outputsPerBlock, cg: best.channelsPerSlice };
   }
 
   /** Ranges of the columns (c, ky, kx) of a conv term's matrix: the input channel's, with 0 for padding. */
@@ -735,10 +873,23 @@ class Lowerer {
 
   // ---------------------------------------------------------------- other units
 
+  /**
+   * Units whose channels are independent (residual adds, pools): channel c's steps belong to part
+   * floor(c x G / C) of G = min(C, slots) parts, each a block of its own (nothing to reduce), so
+   * the chip schedule runs them side by side.
+   */
+  private channelPart(c: number, C: number): void {
+    const G = Math.min(C, this.ctx.slots ?? 1);
+    if (G < 2) return;
+    const g = Math.floor((c * G) / C);
+    if (c === 0 || g !== Math.floor(((c - 1) * G) / C)) this.b.beginPart(g, 0, 0);
+  }
+
   add(u: Extract<ComputeUnit, { kind: "add" }>): void {
     const preT = this.tensor(u.preRequant);
     const C = preT.shape[0];
     for (let c = 0; c < C; c++) {
+      this.channelPart(c, C);
       const ids = u.inputs.map((inp) => this.loadTmp(c, { tensor: inp.tensor, channel: c, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, this.tensor(inp.tensor), c));
       this.combineAndStore(u, c, u.inputs.map((inp, i) => ({ id: ids[i]!, mul: inp.mul[c]!, sign: 1 })).filter((p) => p.mul !== 0), preT);
       ids.forEach((id) => this.freeTmp(id));
@@ -761,6 +912,7 @@ class Lowerer {
     if (K > cap) throw new RtapError(`a ${KH}x${KW} pooling window of ${inW}-bit values does not fit the row's input region (${cap} values)`, `op "${op.name}"`);
     const isMax = u.kind === "maxpool";
     for (let c = 0; c < C; c++) {
+      this.channelPart(c, C);
       this.alloc.resetIn(inW);
       // Max-pool ignores window positions outside the input: they load the channel minimum,
       // which never wins. Sum-pool counts them as 0 (the QGraph semantics).

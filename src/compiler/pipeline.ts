@@ -17,9 +17,10 @@ import { RtapError } from "../errors.js";
 import type { QGraph } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
 import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./lower.js";
-import { mapPositions, type MovementContext, type UnitMapping } from "./mapping.js";
+import { mapPositions, movementCycles, type MovementContext, type UnitMapping } from "./mapping.js";
 import { UnitProgram, OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD } from "./program.js";
 import { rowLayout, type RowLayout } from "./rowlayout.js";
+import { scheduleSlots, type UnitSchedule } from "./schedule.js";
 import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
 import { planStationary, preferStationary, simulateStationary, type FcPlan } from "./fc-stationary.js";
 import { naiveCost } from "./cse/cost.js";
@@ -133,12 +134,17 @@ export function compileUnitAt(plan: NetworkPlan, i: number): CompiledUnit {
   const st = plan.stationary.get(i);
   if (st) return st;
   const u = plan.units[i]!;
-  const { program, stats } = lowerUnit(u, { q: plan.q, layout: plan.layout, passes: plan.passes, verify: plan.verify });
+  const mapping = unitMappingAt(plan, i);
+  const raster = mapping.raster ? mapping : mapPositions(mapping.shape, plan.arch, true);
+  const { program, stats } = lowerUnit(u, { q: plan.q, layout: plan.layout, passes: plan.passes, verify: plan.verify,
+    slots: scheduleSlots(mapping, plan.arch),
+    // raster placement whatever the layout pass says: the layout-off ablation keeps the same programs
+    loadCycles: (bits) => movementCycles(plan.arch, raster, bits, "load", 0),
+  });
   if (plan.verify) {
     const problems = verifyProgram(program, plan.passes.bitwidth, plan.layout.geom.cells);
     if (problems.length) throw new RtapError(`verifier after allocation and lowering: ${problems.slice(0, 5).join("; ")}`, `unit "${u.name}"`);
   }
-  const mapping = unitMappingAt(plan, i);
   if (plan.verify) {
     const problems = checkMapping(mapping, plan.arch);
     if (problems.length) throw new RtapError(`verifier after layout: ${problems.join("; ")}`, `unit "${u.name}"`);
@@ -282,6 +288,8 @@ export interface UnitRunResult {
   movement: ApEvents;
   /** Output values that differ from the reference (when given). */
   mismatches: number;
+  /** The unit's chip schedule (src/compiler/schedule.ts; absent for weight-stationary units). */
+  schedule?: UnitSchedule;
 }
 
 export interface RunResult {
@@ -336,7 +344,7 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
     mismatches += bad;
     addEvents(events, ue.total);
     addEvents(movement, ue.movement);
-    results.push({ unit: cu.unit.name, events: ue.total, movement: ue.movement, mismatches: bad });
+    results.push({ unit: cu.unit.name, events: ue.total, movement: ue.movement, mismatches: bad, ...(ue.schedule ? { schedule: ue.schedule } : {}) });
     opts.onUnit?.(i + 1, net.units.length, cu.unit.name);
   });
   return { output: env.get(q.output)!, tensors: env, units: results, events, movement, mismatches };

@@ -46,6 +46,26 @@ export const VK_CONST = 6;
 export const VK_LOADTMP = 7;
 export const VK_MAC = 8;
 
+/**
+ * Step roles for the chip schedule (src/compiler/schedule.ts). A conv unit is lowered as parts
+ * (output block x term x input-channel slice); each part can run on arrays of its own. COMPUTE
+ * steps run on the part's arrays; REDUCE steps (a slice's partial sum into its block's
+ * accumulator) and FINAL steps (combination, requantization, store) run on the arrays of the
+ * block's last part, its reducer, once every partial sum has arrived there.
+ */
+export const ROLE_COMPUTE = 0;
+export const ROLE_REDUCE = 1;
+export const ROLE_FINAL = 2;
+
+/** A part of a unit: one (output block, term, input-channel slice) of a conv; other units have one. */
+export interface ProgramPart {
+  block: number;
+  term: number;
+  slice: number;
+  /** Bits per row of the partial sums this part sends to its block's reducer (0 for the reducer). */
+  transferBits: number;
+}
+
 /** Where a loaded value comes from: tensor channel at a position offset (outside the tensor: `pad`). */
 export interface LoadSource {
   tensor: string;
@@ -154,6 +174,17 @@ export class UnitProgram {
   peakInBits = 0;
   /** Tensor that load sources and names refer to. */
   tensorNames: string[] = [];
+  /** Parts of the unit (at least one once a step is emitted), see ROLE_COMPUTE. */
+  parts: ProgramPart[] = [];
+  /**
+   * Run-length labels of the steps: segment k covers steps segStart[k] .. segStart[k+1]-1, all of
+   * part segPart[k] in role segRole[k].
+   */
+  segStart: number[] = [];
+  segPart: number[] = [];
+  segRole: number[] = [];
+  private curPart = 0;
+  private curRole = ROLE_COMPUTE;
 
   constructor(
     unit: string,
@@ -198,7 +229,31 @@ export class UnitProgram {
     return id;
   }
 
+  /** Starts a part (conv lowering: per block, term and slice); later steps are its COMPUTE steps. */
+  beginPart(block: number, term: number, slice: number): number {
+    this.curPart = this.parts.push({ block, term, slice, transferBits: 0 }) - 1;
+    this.curRole = ROLE_COMPUTE;
+    return this.curPart;
+  }
+
+  /** The role of the steps emitted from now on (see ROLE_COMPUTE). */
+  setRole(role: number): void {
+    this.curRole = role;
+  }
+
+  /** The current part sends a partial sum of `bits` bits per row to its reducer. */
+  noteTransfer(bits: number): void {
+    this.parts[this.curPart]!.transferBits += bits;
+  }
+
   step(op: number, dst: number, a: number, b: number, imm: number): void {
+    if (this.parts.length === 0) this.parts.push({ block: 0, term: 0, slice: 0, transferBits: 0 });
+    const last = this.segStart.length - 1;
+    if (last < 0 || this.segPart[last] !== this.curPart || this.segRole[last] !== this.curRole) {
+      this.segStart.push(this.nSteps);
+      this.segPart.push(this.curPart);
+      this.segRole.push(this.curRole);
+    }
     const i = this.nSteps++;
     if (i >= this.op.length) {
       const n = i + 1;
@@ -304,6 +359,9 @@ export class UnitProgram {
     this.tag = this.tag2 = this.cell0 = this.reg = this.lane = this.dst = this.a = this.b = this.imm = this.freeList = new Int32Array(0);
     this.min = this.max = new Float64Array(0);
     this.nValues = this.nSteps = this.nFree = 0;
+    this.segStart = [];
+    this.segPart = [];
+    this.segRole = [];
   }
 
   /** The value's cells (bit i at cell0 + i x cellStride). */

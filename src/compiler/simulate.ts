@@ -31,8 +31,20 @@ import {
   REGION_TMP, type UnitProgram,
 } from "./program.js";
 import type { RowLayout } from "./rowlayout.js";
+import { scheduleUnit, type UnitSchedule } from "./schedule.js";
 
 export type SimMode = "fast" | "bit";
+
+/** Cycles of each part of a unit program by role, one image, movement included (see partProfile). */
+export interface PartProfile {
+  compute: Float64Array;
+  reduce: Float64Array;
+  final: Float64Array;
+  /** Macro-op and page-switch cycles of one pass (per array stream). */
+  staticCycles: number;
+  /** Load and store cycles (the movement clock, all passes). */
+  movementCycles: number;
+}
 
 /** Steps with equal structural keys: one expansion, its static events, its word-level semantics. */
 export interface StructuralClass {
@@ -59,8 +71,12 @@ export interface SimContext {
   stepClasses: WeakMap<UnitProgram, Int32Array>;
   /** Per program: the page schedule's shifts (per array, per image). */
   schedules: WeakMap<UnitProgram, ShiftSchedule>;
+  /** Per program: the page schedule's shift cycles by program segment (UnitProgram.segStart). */
+  segmentShiftCycles: WeakMap<UnitProgram, Float64Array>;
   /** Fault injection (bit mode only). */
   faults?: FaultOptions;
+  /** Skip the chip schedule (the fault study: its runs report accuracy, and cycles stay the serial stream's). */
+  noSchedule?: boolean;
   /**
    * Register buffers of finished units, by length, for the next unit with as many rows: a unit
    * allocates one per IN position and TMP slot (up to ~4000 x 12,545 rows on the SRAM-AP), and
@@ -133,14 +149,16 @@ function compactPlan(p: MacroPlan): MacroPlan {
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
-  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap() };
+  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap(), segmentShiftCycles: new WeakMap() };
 }
 
 export interface UnitEvents {
   /** Events of the unit for the whole batch (sum over arrays and images; cycles: per image x batch). */
   total: ApEvents;
-  /** Of which: movement (loads and stores). */
+  /** Of which: movement (loads and stores; not the partial sums the chip schedule moves). */
   movement: ApEvents;
+  /** The chip schedule of the unit (src/compiler/schedule.ts): its cycles replace the serial stream's in `total`. */
+  schedule?: UnitSchedule;
 }
 
 /** Wraps x to `width` bits, two's complement when signed (width <= 31): what a width-bit value keeps. */
@@ -297,7 +315,15 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
   }
   ctx.stepClasses.set(p, cls);
   const serial = ctx.layout.kind === "serial" ? (i: number) => ({ starts: ctx.classes[cls![i]!]!.startByRank!, ends: ctx.classes[cls![i]!]!.endByRank! }) : null;
-  ctx.schedules.set(p, walkSchedule(p, ctx.layout, ctx.arch.timing, rows, serial));
+  // the page switches' cycles by program segment (the chip schedule's part profile)
+  const segShift = new Float64Array(Math.max(1, p.segStart.length));
+  let seg = 0;
+  const onShift = (i: number, _g: number, n: number): void => {
+    while (seg + 1 < p.segStart.length && p.segStart[seg + 1]! <= i) seg++;
+    segShift[seg]! += Math.abs(n) * ctx.arch.timing.shiftPerDomain;
+  };
+  ctx.schedules.set(p, walkSchedule(p, ctx.layout, ctx.arch.timing, rows, serial, onShift));
+  ctx.segmentShiftCycles.set(p, segShift);
   return cls;
 }
 
@@ -343,7 +369,15 @@ export function simulateUnit(
   ctx: SimContext, program: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
   env: Map<string, Int32Array>, batch: number, mode: SimMode, withEvents = true,
 ): UnitEvents {
-  return mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
+  const ue = mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
+  // the chip schedule: the unit's latency replaces the serial stream's cycles
+  if ((withEvents || mode === "bit") && !ctx.noSchedule) {
+    const s = scheduleUnit(program, partProfile(ctx, program, mapping, mv), mapping, ctx.arch);
+    ue.total.cycles += (s.cycles - s.serialCycles) * batch;
+    addScaledEvents(ue.total, s.transfer, batch);
+    ue.schedule = s;
+  }
+  return ue;
 }
 
 /** Movement cycles: loads and stores are batched per run of consecutive steps (one row write/read per run). */
@@ -1179,4 +1213,63 @@ function simulateBits(
   const movement = moves.finish(batch);
   addEvents(total, movement);
   return { total, movement };
+}
+
+/**
+ * Cycles of every part of a program by role (one image): its macro-ops' static cycles and the page
+ * switches before them (per array stream, per pass), from the same structural classes and page
+ * schedule the word level prices, plus its loads and stores on the movement clock (each run of
+ * consecutive loads or stores to the part and role of its steps). src/compiler/schedule.ts turns
+ * them into the unit's latency.
+ */
+export function partProfile(ctx: SimContext, p: UnitProgram, mapping: UnitMapping, mv: MovementContext): PartProfile {
+  const rows = mapping.rowsPerArray;
+  const cls = classesOf(ctx, p, rows);
+  const shift = ctx.segmentShiftCycles.get(p)!;
+  const n = Math.max(1, p.parts.length);
+  const prof: PartProfile = { compute: new Float64Array(n), reduce: new Float64Array(n), final: new Float64Array(n), staticCycles: 0, movementCycles: 0 };
+  const byRole = [prof.compute, prof.reduce, prof.final];
+  const segs = p.segStart.length;
+  for (let k = 0; k < segs; k++) {
+    const part = p.segPart[k]!, into = byRole[p.segRole[k]!]!;
+    const end = Math.min(k + 1 < segs ? p.segStart[k + 1]! : p.nSteps, p.nSteps); // (a program cut short keeps its labels)
+    let c = shift[k]!;
+    for (let i = p.segStart[k]!; i < end; i++) {
+      const ci = cls[i]!;
+      if (ci < 0) continue;
+      const cl = ctx.classes[ci]!;
+      c += cl.events.cycles;
+      if (p.op[i] === OP_MAC) {
+        c += (cl.sub ??= subOfClass(ctx, cl.plan, rows)).events.cycles;
+        if (cl.macReturn) c += cl.macReturn.cycles;
+      }
+    }
+    into[part]! += c * mapping.passes;
+    prof.staticCycles += c;
+  }
+  if (segs === 0) prof.compute[0]! += shift[0]! * mapping.passes;
+  const shape = ctx.q.tensors.get(p.storeTensor[0] ?? "")?.shape;
+  const moves = new MovementTracker(ctx, p, mv, mapping, shape ? shape[1] * shape[2] : mapping.positions);
+  const clock = moves.clock;
+  // a run's cycles appear when it is flushed: they belong to the run's last load or store
+  let lastInto = prof.compute, lastPart = 0;
+  for (let k = 0; k < segs; k++) {
+    const part = p.segPart[k]!, into = byRole[p.segRole[k]!]!;
+    const end = Math.min(k + 1 < segs ? p.segStart[k + 1]! : p.nSteps, p.nSteps); // (a program cut short keeps its labels)
+    for (let i = p.segStart[k]!; i < end; i++) {
+      const o = p.op[i]!;
+      const before = clock.cycles;
+      moves.step(i);
+      if (clock.cycles !== before) lastInto[lastPart]! += clock.cycles - before;
+      if (o === OP_LOAD || o === OP_STORE) {
+        lastInto = into;
+        lastPart = part;
+      }
+    }
+  }
+  const before = clock.cycles;
+  clock.flush();
+  lastInto[lastPart]! += clock.cycles - before;
+  prof.movementCycles = clock.cycles;
+  return prof;
 }

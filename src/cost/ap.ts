@@ -27,6 +27,8 @@ export interface ApShape {
   tracksPerRow: number;
   domainsPerTrack: number;
   portsPerTrack: number;
+  /** Independent micro-op streams per tile (architecture tile.controllers; default 1). */
+  controllersPerTile?: number;
 }
 
 export function apShapeOfArch(a: ApArch): ApShape {
@@ -37,6 +39,7 @@ export function apShapeOfArch(a: ApArch): ApShape {
     tracksPerRow: a.array.tracks,
     domainsPerTrack: a.array.domains,
     portsPerTrack: a.array.ports,
+    ...(a.controllersPerTile && a.controllersPerTile > 1 ? { controllersPerTile: a.controllersPerTile } : {}),
   };
 }
 
@@ -220,7 +223,8 @@ export function apAreaM2(t: ApTechnology, machine: ApShape | ApArch): number {
   const extraDomains = Math.max(0, s.domainsPerTrack - s.portsPerTrack);
   const perTrack = s.portsPerTrack * t.area.portCell.value + extraDomains * t.area.domain.value;
   const perArray = s.rows * s.tracksPerRow * perTrack + t.area.peripheryPerArray.value;
-  return s.tiles * (s.arraysPerTile * perArray + t.area.perTile.value);
+  const extraControllers = Math.max(0, (s.controllersPerTile ?? 1) - 1) * (t.area.perExtraController?.value ?? 0);
+  return s.tiles * (s.arraysPerTile * perArray + t.area.perTile.value + extraControllers);
 }
 
 /** The generic sum: energy per kind = count x price, grouped into components. */

@@ -95,6 +95,8 @@ export const apFile = z.strictObject({
     peripheryPerArray: param("area"),
     /** Per tile: controller (sequencer, micro-op memory) and tile buffer. */
     perTile: param("area"),
+    /** Each controller of a tile beyond its first (architecture tile.controllers): a sequencer and its micro-op memory. */
+    perExtraController: param("area").optional(),
   }),
   /** Controller clock: latency = the simulator's cycle count x this period. */
   clockPeriod: param("time", { positive: true }),

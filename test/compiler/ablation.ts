@@ -69,7 +69,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
     bit: false, // word level here; the bit level's agreement is shown on bitwidth and allocation (cells change) and in simulators.test.ts
     check: (on, off) => {
       for (const u of off.net.units) if (u.unit.kind === "conv" && !u.stationary) assert.equal(u.stats.blocks, u.unit.terms[0]!.conv.outChannels, `${u.unit.name}: one block per output channel`);
-      assert.ok(off.figures.events.cycles > on.figures.events.cycles, "more cycles");
+      // (latency is no measure here: the chip schedule runs its one-output blocks side by side)
       // the interleaved row's reduction shares nothing across outputs: one output per block adds no additions
       if (on.net.layout.kind === "interleaved") assert.ok(off.figures.events.shiftTrackDomains > on.figures.events.shiftTrackDomains, "more domain-wall shifts");
       else assert.ok(off.figures.addCycles > on.figures.addCycles, "more add cycles");
@@ -85,7 +85,7 @@ const EXPECT: Record<keyof PassSwitches, { bit: boolean; check: (on: Config, off
       // (trees without sharing, the interleaved row's plan, have as many additions as chains)
       if (on.net.layout.kind === "interleaved") assert.equal(off.figures.addsCompiled, on.figures.addsCompiled, "as many additions");
       else assert.ok(off.figures.addsCompiled > on.figures.addsCompiled, "more additions");
-      assert.ok(off.figures.events.cycles > on.figures.events.cycles, "more cycles");
+      // (latency is no measure here: the chip schedule runs its one-output blocks side by side)
       for (const u of off.net.units) assert.equal(u.stats.addsCompiled, u.stats.addsNaive, `${u.unit.name}: the naive chains`);
     },
   },

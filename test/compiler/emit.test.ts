@@ -40,7 +40,10 @@ describe("emitStage", () => {
     assert.match(show("units"), /ops: conv\(\/layers\/layers\.1\/c2\/Conv_output_0\) -> conv\(\/layers\/layers\.1\/short\/short\.0\/Conv_output_0\) -> add\(.*\) -> requant\(.*\)/);
     assert.match(show("weight-folding"), /c2\/Conv_output_0: W 32 x 288 \(c\*kh\*kw\), \+1: \d+, -1: \d+, 0: \d+ \(\d+\.\d% non-zero\)/);
     assert.match(show("weight-folding"), /short\.0\/Conv_output_0: W 32 x 16 /);
-    assert.ok(show("interchange").includes(`serial program over ${s.blocks} output block(s) x ${s.slices} input-channel slice(s)`));
+    assert.ok(show("interchange").includes(`program over ${s.blocks} output block(s) x ${s.slices} input-channel slice(s)`));
+    // the chip schedule's split: the chosen one is marked and lies within the energy budget
+    assert.match(show("interchange"), /chip schedule: \d+ part\(s\), 16 can run at once/);
+    assert.match(show("interchange"), /\n {4}\* +\d+ blocks of +\d+ outputs x +\d+ parts .* est\. [\d,]+ cycles, energy 1\.0[0-4]\dx\n/);
     let loads = 0, stores = 0;
     for (let i = 0; i < u4.program.nSteps; i++) (u4.program.op[i] === OP_LOAD ? loads++ : u4.program.op[i] === OP_STORE ? stores++ : 0);
     assert.ok(show("interchange").includes(`receptive-field loads per row: ${loads}`));

@@ -4,6 +4,7 @@
  * bit-serial cycles naive vs compiled), the mapping and the program size; `--emit` prints what a
  * pass decided.
  */
+import { scheduleSlots } from "../../compiler/schedule.js";
 import { Option, type Command } from "commander";
 import { compileNetwork, type CompiledNetwork } from "../../compiler/pipeline.js";
 import { EMIT_STAGES, emitStage, isEmitStage } from "../../compiler/emit.js";
@@ -87,6 +88,9 @@ export function summaryJson(net: CompiledNetwork, model: string): Record<string,
       add_cycles_compiled: u.stats.cyclesCompiled,
       slices: u.stats.slices,
       blocks: u.stats.blocks,
+      // the chip schedule: parts of the unit and how many of them can run at once
+      parts: u.stationary ? 1 : Math.max(1, u.program.parts.length),
+      parallel_slots: u.stationary ? 1 : scheduleSlots(u.mapping, net.arch),
       staging_copies: u.stats.stagingCopies,
       ...pageFigures(net, u),
       steps: u.program.nSteps,

@@ -1,0 +1,132 @@
+/**
+ * The chip schedule (src/compiler/schedule.ts): parts of a unit run at once on arrays of their own,
+ * partial sums travel to each block's reducer, latency is the critical path. Checked on
+ * fmnist-resnet8: bit-exact with the split the schedule chooses, the same scheduled events at the
+ * word and the bit level, one slot = the serial stream, more controllers = more slots, and the
+ * schedule against a hand computation on a made-up profile.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { loadArch, parseArch } from "../../src/ap/config.js";
+import { mapPositions } from "../../src/compiler/mapping.js";
+import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
+import { UnitProgram } from "../../src/compiler/program.js";
+import { scheduleSlots, scheduleUnit } from "../../src/compiler/schedule.js";
+import type { PartProfile } from "../../src/compiler/simulate.js";
+import { readFileSync } from "node:fs";
+import { archConfigDir } from "../../src/ap/config.js";
+import { join } from "node:path";
+import { assertBitExact, fmnistQGraph, randomPixels, verifiedRun } from "./helpers.js";
+
+const q = fmnistQGraph();
+const pixels = randomPixels(q.tensors.get(q.input)!.shape, 2, 7);
+
+describe("chip schedule on fmnist-resnet8", () => {
+  const arch = loadArch("rtm-ap");
+  const net = compileNetwork(q, { arch });
+
+  test("the default chip splits units into parts (conv blocks x slices, pool channel groups) and stays bit-exact at the bit level", () => {
+    const split = net.units.filter((u) => u.program.parts.length > 1);
+    assert.ok(split.length >= 7, `units with parts: ${split.map((u) => `${u.unit.name}:${u.program.parts.length}`).join(", ")}`);
+    for (const u of split) assert.ok(u.program.parts.length <= scheduleSlots(u.mapping, arch), `${u.unit.name}: no more parts than slots`);
+    // a conv unit with slices sends partial sums; its reducer (a block's last part) sends none
+    const conv = net.units.find((u) => u.unit.kind === "conv" && u.program.parts.some((p) => p.transferBits > 0));
+    assert.ok(conv, "some conv unit reduces across parts");
+    const parts = conv!.program.parts;
+    for (let k = 0; k < parts.length; k++) {
+      const lastOfBlock = k === parts.length - 1 || parts[k + 1]!.block !== parts[k]!.block;
+      if (lastOfBlock) assert.equal(parts[k]!.transferBits, 0, `part ${k} reduces`);
+    }
+    assertBitExact(verifiedRun(net, pixels, 2, { mode: "bit", events: true }), "fmnist-resnet8, bit level, parts");
+  });
+
+  test("word and bit level give the same scheduled cycles and partial-sum transfers, unit by unit", () => {
+    const fast = runCompiled(net, pixels, 2, { mode: "fast" });
+    const bit = runCompiled(net, pixels, 2, { mode: "bit" });
+    fast.units.forEach((u, i) => {
+      const b = bit.units[i]!;
+      assert.equal(u.events.cycles, b.events.cycles, `${u.unit}: cycles`);
+      assert.equal(u.events.transferBitsTile, b.events.transferBitsTile, `${u.unit}: tile transfers`);
+      assert.equal(u.events.bufferReadBits, b.events.bufferReadBits, `${u.unit}: buffer reads`);
+      if (u.schedule) {
+        assert.deepEqual(u.schedule, b.schedule, `${u.unit}: schedule`);
+        assert.ok(u.schedule.cycles <= u.schedule.serialCycles, `${u.unit}: never slower than the serial stream`);
+        assert.equal(u.events.cycles, u.schedule.cycles * 2, `${u.unit}: cycles are the schedule's (2 images)`);
+      }
+    });
+    const serial = fast.units.reduce((t, u) => t + (u.schedule?.serialCycles ?? u.events.cycles / 2), 0);
+    assert.ok(fast.events.cycles / 2 < serial / 3, `latency ${fast.events.cycles / 2} cycles vs serial ${serial}`);
+    assert.ok(fast.events.transferBitsTile > 0, "partial sums cross tiles on the default chip (one controller per tile)");
+  });
+
+  test("one stream on the chip: no split, latency = the serial stream, nothing transferred", () => {
+    const one = { ...arch, name: "one-tile", tiles: 1 };
+    const n1 = compileNetwork(q, { arch: one });
+    // pools are not split; conv units keep only the parts the row's capacity makes
+    assert.ok(n1.units.filter((u) => u.unit.kind !== "conv").every((u) => u.program.parts.length === 1), "one part per pool");
+    const r = runCompiled(n1, pixels, 1, { mode: "fast" });
+    for (const u of r.units) {
+      if (!u.schedule) continue;
+      assert.equal(u.schedule.slots, 1);
+      assert.equal(u.schedule.cycles, u.schedule.serialCycles, u.unit);
+    }
+    // no partial sums move: every transfer is a load's or a store's
+    assert.equal(r.events.transferBitsTile, r.movement.transferBitsTile);
+    assert.equal(r.events.transferBitsArray, r.movement.transferBitsArray);
+    assertBitExact(verifiedRun(n1, pixels, 2, { mode: "fast" }), "fmnist-resnet8, one stream");
+  });
+
+  test("controllers per tile multiply the slots; partial sums then stay on a tile's bus", () => {
+    const c16 = { ...arch, name: "per-array", controllersPerTile: 16 };
+    const m = mapPositions([64, 7, 7], arch, true);
+    assert.equal(scheduleSlots(m, arch), 16);
+    assert.equal(scheduleSlots(m, c16), 256);
+    const big = mapPositions([64, 112, 112], arch, true); // 12544 positions: 25 arrays
+    assert.equal(scheduleSlots(big, arch), 8); // 2 tiles per part
+    assert.equal(scheduleSlots(big, c16), 10); // 25 of 256 arrays per part
+    const n16 = compileNetwork(q, { arch: c16 });
+    const r16 = runCompiled(n16, pixels, 1, { mode: "fast" });
+    const r1 = runCompiled(net, pixels, 1, { mode: "fast" });
+    assert.ok(r16.events.cycles < r1.events.cycles, `16 controllers per tile: ${r16.events.cycles} vs ${r1.events.cycles} cycles`);
+    assert.ok(r16.events.transferBitsArray > 0, "partial sums between arrays of one tile");
+    assertBitExact(verifiedRun(n16, pixels, 2, { mode: "fast" }), "fmnist-resnet8, 16 controllers per tile");
+  });
+});
+
+describe("scheduleUnit", () => {
+  test("a made-up profile: two blocks of three parts on four slots, by hand", () => {
+    const arch = { ...loadArch("rtm-ap"), tiles: 4 };
+    const mapping = mapPositions([1, 7, 7], arch, true); // 49 positions, one array per part
+    const p = new UnitProgram("u");
+    for (const b of [0, 1]) for (const s of [0, 1, 2]) p.beginPart(b, 0, s);
+    p.parts.forEach((part, k) => (part.transferBits = k % 3 === 2 ? 0 : 32));
+    const prof: PartProfile = {
+      compute: Float64Array.from([100, 300, 200, 100, 100, 100]),
+      reduce: Float64Array.from([5, 5, 0, 5, 5, 0]),
+      final: Float64Array.from([0, 0, 50, 0, 0, 50]),
+      staticCycles: 1520,
+      movementCycles: 0,
+    };
+    const s = scheduleUnit(p, prof, mapping, arch);
+    assert.equal(s.slots, 4);
+    assert.equal(s.serialCycles, 1520);
+    // a transfer of 32 bits per row over 49 rows: store 49 x (1 + 1) + load 49 x (2 + 1 + 1)
+    const x = 49 * 2 + 49 * 4;
+    // block 0: reducer (200) on slot 0, parts on slots 1 (100) and 2 (300); reduce 10 + final 50
+    const block0 = Math.max(200, 100 + x, 300 + x) + 10 + 50;
+    // block 1: reducer on slot 3 (free at 0), parts on slot 1 (free at 100 + x) and slot 2 (300 + x)
+    const block1 = Math.max(100, 100 + x + 100 + x, 300 + x + 100 + x) + 10 + 50;
+    assert.equal(s.cycles, Math.max(block0, block1));
+    assert.equal(s.transfer.transferBitsTile, 4 * 32 * 49);
+    assert.equal(s.transfer.bufferReadBits, 4 * 32 * 49);
+  });
+});
+
+describe("architecture files", () => {
+  test("tile.controllers must divide tile.arrays", () => {
+    const text = readFileSync(join(archConfigDir(), "rtm-ap.yaml"), "utf8").replace(/\n {2}controllers: \{ value: 1,/, "\n  controllers: { value: 3,");
+    assert.throws(() => parseArch(text, "bad.yaml"), /tile\.controllers \(3\) must divide tile\.arrays \(16\)/);
+    const ok = parseArch(text.replace("value: 3, unit: controllers", "value: 4, unit: controllers"), "ok.yaml");
+    assert.equal(ok.controllersPerTile, 4);
+  });
+});
