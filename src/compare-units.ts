@@ -14,7 +14,7 @@
  * fmnist-resnet8 and zoo:resnet20).
  */
 import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
-import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
@@ -86,8 +86,8 @@ export interface UnitInfo {
 }
 
 /**
- * Loads and stores of a unit (the batch) under the full placement, layout off, movement off; their
- * `cycles` are the unit's latency under its chip schedule with that movement.
+ * Loads and stores of one image of a unit under the full placement, layout off, movement off;
+ * their `cycles` are the unit's latency under its chip schedule with that movement.
  */
 export interface MovementVariants {
   full: ApEvents;
@@ -215,12 +215,11 @@ export class UnitTaskRunner {
       // weight-stationary units keep their placement and movement in both rows
       const zero = zeroEvents();
       const local = plan.passes.movement;
-      // a variant's loads and stores for the batch, with the unit's latency under its chip schedule
-      // as `cycles` (compare swaps these into the full run's events)
+      // a variant's loads and stores of one image, with the unit's latency under its chip schedule
+      // as `cycles` (compare swaps these into the full run's per-image events)
       const variant = (mapping: UnitMapping, mv: MovementContext): ApEvents => {
-        const e = zeroEvents();
-        addScaledEvents(e, programMovement(this.q, plan.arch, cu.program, mapping, mv), this.batch);
-        e.cycles = scheduleUnit(cu.program, partProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles * this.batch;
+        const e = programMovement(this.q, plan.arch, cu.program, mapping, mv);
+        e.cycles = scheduleUnit(cu.program, partProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles;
         return e;
       };
       result.movement = cu.stationary

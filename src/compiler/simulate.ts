@@ -77,6 +77,8 @@ export interface SimContext {
   faults?: FaultOptions;
   /** Skip the chip schedule (the fault study: its runs report accuracy, and cycles stay the serial stream's). */
   noSchedule?: boolean;
+  /** Per program: its part profile for the chip schedule, with the placement and movement model it was made for. */
+  profiles?: WeakMap<UnitProgram, { mapping: UnitMapping; local: boolean; profile: PartProfile }>;
   /**
    * Register buffers of finished units, by length, for the next unit with as many rows: a unit
    * allocates one per IN position and TMP slot (up to ~4000 x 12,545 rows on the SRAM-AP), and
@@ -372,7 +374,13 @@ export function simulateUnit(
   const ue = mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
   // the chip schedule: the unit's latency replaces the serial stream's cycles
   if ((withEvents || mode === "bit") && !ctx.noSchedule) {
-    const s = scheduleUnit(program, partProfile(ctx, program, mapping, mv), mapping, ctx.arch);
+    // one profile per program, placement and movement model (runs in chunks reuse it)
+    let prof = ctx.profiles?.get(program);
+    if (!prof || prof.mapping !== mapping || prof.local !== mv.local) {
+      prof = { mapping, local: mv.local, profile: partProfile(ctx, program, mapping, mv) };
+      (ctx.profiles ??= new WeakMap()).set(program, prof);
+    }
+    const s = scheduleUnit(program, prof.profile, mapping, ctx.arch);
     ue.total.cycles += (s.cycles - s.serialCycles) * batch;
     addScaledEvents(ue.total, s.transfer, batch);
     ue.schedule = s;

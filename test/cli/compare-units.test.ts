@@ -48,16 +48,18 @@ function check(model: string, images: number): void {
       assert.equal(r.name, want.unit);
       assertSameEvents(r.events, want.events, `${model} ${v.key} unit ${r.name}`);
       if (v.movementVariants) {
-        // loads and stores of the batch; their `cycles` are the unit's latency under the chip
-        // schedule with that movement: the whole run's unit cycles with that pass off
+        // loads and stores per image (the whole-network runs count the batch); their `cycles` are
+        // the unit's latency under the chip schedule with that movement: the whole run's unit
+        // cycles with that pass off
+        const scale = (e: ApEvents): ApEvents => Object.fromEntries(EVENT_KINDS.map((k) => [k, e[k] * images])) as unknown as ApEvents;
         const moves = (unit: { movement: ApEvents; events: ApEvents }): ApEvents => ({ ...unit.movement, cycles: unit.events.cycles });
         if (r.stationary) {
-          assertSameEvents(r.movement!.full, { ...want.movement, cycles: 0 }, `${model} unit ${r.name} movement`);
+          assertSameEvents(scale(r.movement!.full), { ...want.movement, cycles: 0 }, `${model} unit ${r.name} movement`);
           continue;
         }
-        assertSameEvents(r.movement!.full, moves(want), `${model} unit ${r.name} movement`);
-        assertSameEvents(r.movement!.layoutOff, moves(layoutOff.units[u]!), `${model} unit ${r.name} movement, layout off`);
-        assertSameEvents(r.movement!.movementOff, moves(movementOff.units[u]!), `${model} unit ${r.name} movement, movement off`);
+        assertSameEvents(scale(r.movement!.full), moves(want), `${model} unit ${r.name} movement`);
+        assertSameEvents(scale(r.movement!.layoutOff), moves(layoutOff.units[u]!), `${model} unit ${r.name} movement, layout off`);
+        assertSameEvents(scale(r.movement!.movementOff), moves(movementOff.units[u]!), `${model} unit ${r.name} movement, movement off`);
       }
     }
   });
