@@ -73,6 +73,8 @@ export interface SimContext {
   schedules: WeakMap<UnitProgram, ShiftSchedule>;
   /** Per program: the page schedule's shift cycles by program segment (UnitProgram.segStart). */
   segmentShiftCycles: WeakMap<UnitProgram, Float64Array>;
+  /** Per program: macro-op and page-switch cycles by segment (see segmentStaticCycles). */
+  segmentStatic: WeakMap<UnitProgram, { rows: number; cycles: Float64Array }>;
   /** Fault injection (bit mode only). */
   faults?: FaultOptions;
   /** Skip the chip schedule (the fault study: its runs report accuracy, and cycles stay the serial stream's). */
@@ -151,7 +153,7 @@ function compactPlan(p: MacroPlan): MacroPlan {
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
-  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap(), segmentShiftCycles: new WeakMap() };
+  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap(), segmentShiftCycles: new WeakMap(), segmentStatic: new WeakMap() };
 }
 
 export interface UnitEvents {
@@ -1224,22 +1226,19 @@ function simulateBits(
 }
 
 /**
- * Cycles of every part of a program by role (one image): its macro-ops' static cycles and the page
- * switches before them (per array stream, per pass), from the same structural classes and page
- * schedule the word level prices, plus its loads and stores on the movement clock (each run of
- * consecutive loads or stores to the part and role of its steps). src/compiler/schedule.ts turns
- * them into the unit's latency.
+ * Macro-op and page-switch cycles of each segment of a program (per array stream, one pass):
+ * they depend on the program and the row count only, so every placement and movement model of
+ * the program (compare's layout-off and movement-off rows) shares them.
  */
-export function partProfile(ctx: SimContext, p: UnitProgram, mapping: UnitMapping, mv: MovementContext): PartProfile {
-  const rows = mapping.rowsPerArray;
+function segmentStaticCycles(ctx: SimContext, p: UnitProgram, rows: number): Float64Array {
+  const known = ctx.segmentStatic.get(p);
+  if (known && known.rows === rows) return known.cycles;
   const cls = classesOf(ctx, p, rows);
   const shift = ctx.segmentShiftCycles.get(p)!;
-  const n = Math.max(1, p.parts.length);
-  const prof: PartProfile = { compute: new Float64Array(n), reduce: new Float64Array(n), final: new Float64Array(n), staticCycles: 0, movementCycles: 0 };
-  const byRole = [prof.compute, prof.reduce, prof.final];
   const segs = p.segStart.length;
+  const out = new Float64Array(Math.max(1, segs));
+  if (segs === 0) out[0] = shift[0]!;
   for (let k = 0; k < segs; k++) {
-    const part = p.segPart[k]!, into = byRole[p.segRole[k]!]!;
     const end = Math.min(k + 1 < segs ? p.segStart[k + 1]! : p.nSteps, p.nSteps); // (a program cut short keeps its labels)
     let c = shift[k]!;
     for (let i = p.segStart[k]!; i < end; i++) {
@@ -1252,10 +1251,31 @@ export function partProfile(ctx: SimContext, p: UnitProgram, mapping: UnitMappin
         if (cl.macReturn) c += cl.macReturn.cycles;
       }
     }
-    into[part]! += c * mapping.passes;
+    out[k] = c;
+  }
+  ctx.segmentStatic.set(p, { rows, cycles: out });
+  return out;
+}
+
+/**
+ * Cycles of every part of a program by role (one image): its macro-ops' static cycles and the page
+ * switches before them (per array stream, per pass), from the same structural classes and page
+ * schedule the word level prices, plus its loads and stores on the movement clock (each run of
+ * consecutive loads or stores to the part and role of its steps). src/compiler/schedule.ts turns
+ * them into the unit's latency.
+ */
+export function partProfile(ctx: SimContext, p: UnitProgram, mapping: UnitMapping, mv: MovementContext): PartProfile {
+  const rows = mapping.rowsPerArray;
+  const n = Math.max(1, p.parts.length);
+  const prof: PartProfile = { compute: new Float64Array(n), reduce: new Float64Array(n), final: new Float64Array(n), staticCycles: 0, movementCycles: 0 };
+  const byRole = [prof.compute, prof.reduce, prof.final];
+  const segs = p.segStart.length;
+  const seg = segmentStaticCycles(ctx, p, rows);
+  for (let k = 0; k < seg.length; k++) {
+    const c = seg[k]!;
+    byRole[segs ? p.segRole[k]! : 0]![segs ? p.segPart[k]! : 0]! += c * mapping.passes;
     prof.staticCycles += c;
   }
-  if (segs === 0) prof.compute[0]! += shift[0]! * mapping.passes;
   const shape = ctx.q.tensors.get(p.storeTensor[0] ?? "")?.shape;
   const moves = new MovementTracker(ctx, p, mv, mapping, shape ? shape[1] * shape[2] : mapping.positions);
   const clock = moves.clock;
