@@ -11,6 +11,7 @@ import { loadArch, parseArch } from "../../src/ap/config.js";
 import { mapPositions } from "../../src/compiler/mapping.js";
 import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
 import { UnitProgram } from "../../src/compiler/program.js";
+import { SPLIT_ENERGY_BUDGET } from "../../src/compiler/lower.js";
 import { scheduleSlots, scheduleUnit } from "../../src/compiler/schedule.js";
 import type { PartProfile } from "../../src/compiler/simulate.js";
 import { readFileSync } from "node:fs";
@@ -37,6 +38,28 @@ describe("chip schedule on fmnist-resnet8", () => {
       const lastOfBlock = k === parts.length - 1 || parts[k + 1]!.block !== parts[k]!.block;
       if (lastOfBlock) assert.equal(parts[k]!.transferBits, 0, `part ${k} reduces`);
     }
+  });
+
+  test("the split: the fastest within the energy budget of the row's own split; the stem, whose blocks would reload the image, stays whole", () => {
+    let chosen = 0;
+    for (const u of net.units) {
+      const s = u.stats;
+      if (!s.splits || !s.splitBase) continue;
+      const [pick, ...others] = s.splits;
+      assert.ok(pick!.chosen && others.every((o) => !o.chosen), `${u.unit.name}: the first listed is the chosen one`);
+      assert.ok(pick!.energy <= s.splitBase.energy * (1 + SPLIT_ENERGY_BUDGET), `${u.unit.name}: within the budget`);
+      for (const o of others) {
+        if (o.energy <= s.splitBase.energy * (1 + SPLIT_ENERGY_BUDGET)) assert.ok(o.cycles >= pick!.cycles * 0.999, `${u.unit.name}: ${o.blocks}x${o.slices} is within budget and faster`);
+      }
+      // the program has the chosen split's parts
+      assert.equal(u.program.parts.length, pick!.parts, `${u.unit.name}: parts`);
+      assert.equal(u.stats.blocks, pick!.blocks, `${u.unit.name}: blocks`);
+      if (pick!.parts > s.splitBase.parts) chosen++;
+    }
+    assert.ok(chosen >= 4, `units split beyond the row's capacity: ${chosen}`);
+    const stem = net.units[0]!;
+    assert.equal(stem.program.parts.length, 1, "the stem (one input channel) is not split");
+    assert.ok(stem.stats.splits!.some((o) => o.energy > stem.stats.splitBase!.energy * (1 + SPLIT_ENERGY_BUDGET)), "its faster splits are over the budget");
   });
 
   test("word and bit level give the same values, scheduled cycles and partial-sum transfers, unit by unit", () => {
