@@ -70,6 +70,8 @@ export interface ApVariantSpec {
   layout?: RowLayoutKind;
   /** Passes switched off. */
   disable?: (keyof PassSwitches)[];
+  /** CompileOptions.splitEnergyBudget (default: the compiler's). */
+  splitEnergyBudget?: number;
   /**
    * Also price this variant's programs with the layout pass off and with the movement pass off
    * (the two ablation rows that keep the programs and change only placement or movement).
@@ -150,9 +152,10 @@ export class UnitTaskRunner {
     if (!spec) throw new Error(`no variant ${v}`);
     const loaded: ApArch = loadArch(spec.arch);
     const arch = spec.layout ? { ...loaded, name: `${loaded.name} (${spec.layout} layout)`, array: { ...loaded.array, layout: spec.layout } } : loaded;
-    const plan = planNetwork(this.q, { arch, disable: spec.disable ?? [] });
+    const budget = spec.splitEnergyBudget !== undefined ? { splitEnergyBudget: spec.splitEnergyBudget } : {};
+    const plan = planNetwork(this.q, { arch, disable: spec.disable ?? [], ...budget });
     s = { plan };
-    if (spec.movementVariants) s.layoutOff = planNetwork(this.q, { arch, disable: [...(spec.disable ?? []), "layout"] });
+    if (spec.movementVariants) s.layoutOff = planNetwork(this.q, { arch, disable: [...(spec.disable ?? []), "layout"], ...budget });
     this.states.set(v, s);
     return s;
   }

@@ -94,6 +94,8 @@ export interface CompareOptions {
   workers?: number;
   /** Architecture of the RTM-AP target: a config name (rtm-ap, rtm-ap-serial) or a YAML file (default rtm-ap). */
   rtmArch?: string;
+  /** CompileOptions.splitEnergyBudget for every AP program (default: the compiler's). */
+  splitEnergyBudget?: number;
   /** Technology of the RTM-AP target: a configs/tech name or a YAML file (default rtm-ap); priced beside the shipped scenarios. */
   rtmTech?: string;
 }
@@ -246,7 +248,8 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
   }
   const rtmSpec = apSpecs.get("rtm-ap");
   const withAblation = opts.ablation !== false && rtmSpec !== undefined;
-  const variants: ApVariantSpec[] = apIds.map((id) => ({ key: id, arch: apSpecs.get(id)!.archSpec, movementVariants: id === "rtm-ap" && withAblation }));
+  const budget = opts.splitEnergyBudget !== undefined ? { splitEnergyBudget: opts.splitEnergyBudget } : {};
+  const variants: ApVariantSpec[] = apIds.map((id) => ({ key: id, arch: apSpecs.get(id)!.archSpec, movementVariants: id === "rtm-ap" && withAblation, ...budget }));
   // The layout and movement passes change only placement and movement: priced from the full
   // pipeline's programs (movementVariants). The other passes change the programs: recompiled.
   const recompile = (Object.keys(PASS_NAMES) as (keyof PassSwitches)[]).filter((p) => p !== "layout" && p !== "movement");
@@ -254,8 +257,8 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
   // the tracks, one shift per bit step), every pass on: what the racetrack layout itself buys.
   const serialRow = withAblation && (rtmSpec.arch.array.layout ?? "interleaved") === "interleaved";
   if (withAblation) {
-    for (const pass of recompile) variants.push({ key: `ablation: ${PASS_NAMES[pass]} off`, arch: rtmSpec.archSpec, disable: [pass] });
-    if (serialRow) variants.push({ key: `ablation: ${SERIAL_LAYOUT_ROW}`, arch: rtmSpec.archSpec, layout: "serial" });
+    for (const pass of recompile) variants.push({ key: `ablation: ${PASS_NAMES[pass]} off`, arch: rtmSpec.archSpec, disable: [pass], ...budget });
+    if (serialRow) variants.push({ key: `ablation: ${SERIAL_LAYOUT_ROW}`, arch: rtmSpec.archSpec, layout: "serial", ...budget });
   }
   const runs = new Map<string, ApRun>();
   if (variants.length) {

@@ -13,6 +13,22 @@ export interface ModelCliOptions {
   activationBits: number;
   arch: string;
   disable?: string;
+  splitBudget?: number;
+}
+
+/** --split-budget: a fraction >= 0, or "none" for the fastest split whatever it costs. */
+export function parseSplitBudget(v: string): number {
+  if (v === "none") return Infinity;
+  const x = Number(v);
+  if (v.trim() === "" || !Number.isFinite(x) || x < 0) throw new RtapError(`--split-budget expects a fraction >= 0 (0.05 = 5%) or "none", got "${v}"`);
+  return x;
+}
+
+export function splitBudgetOption(): Option {
+  return new Option(
+    "--split-budget <fraction>",
+    'how much more estimated energy the chip schedule may spend to split a layer into more parts that run at once (default 0.05; "none": the fastest split); docs/compiler.md 2.8a',
+  ).argParser(parseSplitBudget);
 }
 
 export function parseSeed(v: string): number {
@@ -31,6 +47,7 @@ export function compilerOptions(): Option[] {
   return [
     new Option("--arch <name|file>", "AP architecture: rtm-ap (interleaved racetrack pages), rtm-ap-serial (bits along the tracks), sram-ap or a YAML file (configs/arch/)").default("rtm-ap"),
     new Option("--disable <passes>", `compiler passes to switch off, comma-separated: ${Object.values(PASS_NAMES).join(", ")}`),
+    splitBudgetOption(),
   ];
 }
 

@@ -122,10 +122,10 @@ function emitUnit(net: CompiledNetwork, cu: CompiledUnit, stage: EmitStage, max:
         `  chip schedule: ${Math.max(1, p.parts.length)} part(s), ${slots} can run at once (tiles x tile.controllers streams / streams per part)`,
       ];
       if (s.splits && s.splitBase) {
-        const b = s.splitBase;
+        const b = s.splitBase, budget = s.splitBudget ?? SPLIT_ENERGY_BUDGET;
         const row = (o: SplitOption): string =>
-          `    ${o.chosen ? "*" : " "} ${String(o.blocks).padStart(4)} blocks of ${String(o.outputsPerBlock).padStart(3)} outputs x ${String(o.parts / o.blocks).padStart(3)} parts (${o.slices} slice(s) of ${o.channelsPerSlice} channels in the largest term) = ${String(o.parts).padStart(4)} parts, est. ${o.cycles.toLocaleString("en-US")} cycles, energy ${(o.energy / b.energy).toFixed(3)}x${o.energy > b.energy * (1 + SPLIT_ENERGY_BUDGET) ? " (over the energy budget)" : ""}`;
-        lines.push(`  splits considered (* chosen: the fastest within +${SPLIT_ENERGY_BUDGET * 100}% of the estimated energy of the row's own split, ${b.blocks} block(s) x ${b.parts / b.blocks} part(s)):`);
+          `    ${o.chosen ? "*" : " "} ${String(o.blocks).padStart(4)} blocks of ${String(o.outputsPerBlock).padStart(3)} outputs x ${String(o.parts / o.blocks).padStart(3)} parts (${o.slices} slice(s) of ${o.channelsPerSlice} channels in the largest term) = ${String(o.parts).padStart(4)} parts, est. ${o.cycles.toLocaleString("en-US")} cycles, energy ${(o.energy / b.energy).toFixed(3)}x${o.energy > b.energy * (1 + budget) ? " (over the energy budget)" : ""}`;
+        lines.push(`  splits considered (* chosen: the fastest within +${Math.round(budget * 1000) / 10}% of the estimated energy of the row's own split, ${b.blocks} block(s) x ${b.parts / b.blocks} part(s)):`);
         for (const o of s.splits) lines.push(row(o));
       }
       return lines;

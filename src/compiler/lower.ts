@@ -67,6 +67,8 @@ export interface UnitStats {
   splits?: SplitOption[];
   /** The split the row's capacity alone makes (the energy budget's reference). */
   splitBase?: SplitOption;
+  /** The energy budget the split was chosen under (fraction above splitBase's estimate). */
+  splitBudget?: number;
 }
 
 export interface LowerContext {
@@ -79,6 +81,8 @@ export interface LowerContext {
   slots?: number;
   /** Cycles of a run of loads of this many bits per row on the unit's mapping (the split estimate). */
   loadCycles?: (bitsPerRow: number) => number;
+  /** The chip schedule's split may cost this fraction more estimated energy (default SPLIT_ENERGY_BUDGET). */
+  splitEnergyBudget?: number;
 }
 
 /** Controller cycles per bit step of an addition, for estimates only (ResNet-18: 6.6e8 cycles / 4.1e7 add bit steps). */
@@ -94,8 +98,8 @@ const CYCLES_PER_ADD_BIT = 16;
 const SPLIT_LOAD_BIT = 1;
 const SPLIT_TRANSFER_BIT = 2;
 /**
- * How much more estimated energy than the capacity's split the chip schedule's split may cost
- * (a compiler policy: latency where it is nearly free; docs/compiler.md 2.8a).
+ * How much more estimated energy than the capacity's split the chip schedule's split may cost by
+ * default (a compiler policy: latency where it is nearly free; `--split-budget`, docs/compiler.md 2.8a).
  */
 export const SPLIT_ENERGY_BUDGET = 0.05;
 
@@ -540,9 +544,11 @@ class Lowerer {
         options.push(estimate(B, G, cg, Ob));
       }
     }
+    const budget = this.ctx.splitEnergyBudget ?? SPLIT_ENERGY_BUDGET;
+    this.stats.splitBudget = budget;
     let best = base;
     for (const o of options) {
-      if (o.energy > base.energy * (1 + SPLIT_ENERGY_BUDGET)) continue;
+      if (o.energy > base.energy * (1 + budget)) continue;
       if (o.cycles < best.cycles * 0.999 || (o.cycles <= best.cycles * 1.001 && o.parts < best.parts)) best = o;
     }
     best.chosen = true;

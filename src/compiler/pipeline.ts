@@ -58,6 +58,11 @@ export interface CompileOptions {
    * when O x J >= 100k, "always" for every one, "never".
    */
   fcStationary?: "auto" | "always" | "never";
+  /**
+   * The chip schedule's split of a layer may cost this fraction more estimated energy than the
+   * row's own split (default 0.05, lower.ts SPLIT_ENERGY_BUDGET; Infinity: the fastest split).
+   */
+  splitEnergyBudget?: number;
   onProgress?: (done: number, total: number, unit: string) => void;
 }
 
@@ -108,6 +113,8 @@ export interface NetworkPlan {
   /** Weight-stationary units by unit index, already compiled (a plan, no program). */
   stationary: Map<number, CompiledUnit>;
   verify: boolean;
+  /** CompileOptions.splitEnergyBudget, when given. */
+  splitEnergyBudget?: number;
 }
 
 export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> = {}): NetworkPlan {
@@ -126,7 +133,9 @@ export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> 
       stationary.set(i, c);
     }
   });
-  return { q, arch, layout, passes, units, stationary, verify: opts.verify ?? false };
+  const budget = opts.splitEnergyBudget;
+  if (budget !== undefined && !(budget >= 0)) throw new RtapError(`the split energy budget must be a number >= 0 (a fraction: 0.05 = 5%), got ${budget}`);
+  return { q, arch, layout, passes, units, stationary, verify: opts.verify ?? false, ...(budget !== undefined ? { splitEnergyBudget: budget } : {}) };
 }
 
 /** Unit i of a planned network: lowered to its program (verified when the plan says so) and placed. */
@@ -140,6 +149,7 @@ export function compileUnitAt(plan: NetworkPlan, i: number): CompiledUnit {
     slots: scheduleSlots(mapping, plan.arch),
     // raster placement whatever the layout pass says: the layout-off ablation keeps the same programs
     loadCycles: (bits) => movementCycles(plan.arch, raster, bits, "load", 0),
+    ...(plan.splitEnergyBudget !== undefined ? { splitEnergyBudget: plan.splitEnergyBudget } : {}),
   });
   if (plan.verify) {
     const problems = verifyProgram(program, plan.passes.bitwidth, plan.layout.geom.cells);

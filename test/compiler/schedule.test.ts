@@ -12,6 +12,7 @@ import { mapPositions } from "../../src/compiler/mapping.js";
 import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
 import { UnitProgram } from "../../src/compiler/program.js";
 import { SPLIT_ENERGY_BUDGET } from "../../src/compiler/lower.js";
+import { parseSplitBudget } from "../../src/cli/model-options.js";
 import { scheduleSlots, scheduleUnit } from "../../src/compiler/schedule.js";
 import type { PartProfile } from "../../src/compiler/simulate.js";
 import { readFileSync } from "node:fs";
@@ -115,6 +116,26 @@ describe("chip schedule on fmnist-resnet8", () => {
     assert.ok(r16.events.cycles < r1.events.cycles, `16 controllers per tile: ${r16.events.cycles} vs ${r1.events.cycles} cycles`);
     assert.ok(r16.events.transferBitsArray > 0, "partial sums between arrays of one tile");
     assertBitExact(verifiedRun(n16, pixels, 2, { mode: "fast" }), "fmnist-resnet8, 16 controllers per tile");
+  });
+});
+
+describe("the split's energy budget (--split-budget)", () => {
+  test("0 keeps the row's own split's energy, none takes the fastest split; bad budgets are errors", () => {
+    const tight = compileNetwork(q, { splitEnergyBudget: 0 });
+    const loose = compileNetwork(q, { splitEnergyBudget: Infinity });
+    for (const [a, b] of tight.units.map((u, i) => [u, loose.units[i]!] as const)) {
+      if (!a.stats.splits) continue;
+      assert.ok(a.stats.splits[0]!.energy <= a.stats.splitBase!.energy, `${a.unit.name}: no energy above the row's own split`);
+      assert.ok(b.stats.splits![0]!.cycles <= Math.min(...b.stats.splits!.map((o) => o.cycles)), `${b.unit.name}: the fastest`);
+    }
+    const r0 = runCompiled(tight, pixels, 1, { mode: "fast" }), r1 = runCompiled(loose, pixels, 1, { mode: "fast" });
+    assert.ok(r1.events.cycles < r0.events.cycles, "no budget: lower latency");
+    assert.deepEqual(r1.output, r0.output);
+    assert.throws(() => compileNetwork(q, { splitEnergyBudget: -0.1 }), /split energy budget must be a number >= 0/);
+    assert.equal(parseSplitBudget("none"), Infinity);
+    assert.equal(parseSplitBudget("0.2"), 0.2);
+    assert.throws(() => parseSplitBudget("-1"), /--split-budget expects a fraction >= 0/);
+    assert.throws(() => parseSplitBudget("lots"), /--split-budget expects a fraction >= 0/);
   });
 });
 

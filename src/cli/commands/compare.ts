@@ -16,13 +16,14 @@ import { readFileSync } from "node:fs";
 import { contextOf, type CliContext } from "../context.js";
 import { jsonOption, parsePositiveInt } from "../options.js";
 import { printJson, println } from "../output.js";
-import { parseSeed } from "../model-options.js";
+import { parseSeed, splitBudgetOption } from "../model-options.js";
 import { MODEL_ARG_HELP } from "./eval.js";
 
 interface CompareCliOptions {
   targets: string;
   arch: string;
   tech?: string;
+  splitBudget?: number;
   seed: number;
   dataset?: string;
   images: number;
@@ -46,6 +47,7 @@ function commonOptions(cmd: Command): Command {
     .addOption(new Option("--dataset <spec>", "simulate the AP on the first --images images of a dataset instead of random images"))
     .addOption(new Option("--images <n>", "input images the AP events are averaged over").argParser(parsePositiveInt).default(1))
     .addOption(new Option("--arch <name|file>", "architecture of the RTM-AP target: rtm-ap (interleaved racetrack pages), rtm-ap-serial (bits along the tracks) or a YAML file").default("rtm-ap"))
+    .addOption(splitBudgetOption())
     .addOption(new Option("--tech <name|file>", "technology of the RTM-AP target: rtm-ap (default), rtm-ap-low, rtm-ap-destiny or a YAML file (priced beside the shipped scenarios)"))
     .addOption(new Option("--no-ablation", "skip the compiler-pass ablation"))
     .addOption(new Option("--no-sensitivity", "skip the sensitivity study"));
@@ -112,6 +114,7 @@ async function runCompare(ctx: CliContext, model: string, opts: CompareCliOption
     ablation: opts.ablation,
     sensitivity: opts.sensitivity,
     rtmArch: opts.arch,
+    ...(opts.splitBudget !== undefined ? { splitEnergyBudget: opts.splitBudget } : {}),
     ...(opts.tech !== undefined ? { rtmTech: opts.tech } : {}),
     onStage: (s) => {
       if (!quiet) ctx.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);

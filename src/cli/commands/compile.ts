@@ -46,6 +46,7 @@ export function register(program: Command): void {
         arch: opts.arch,
         disable: disabledPasses(opts.disable),
         verify: opts.verify,
+        ...(opts.splitBudget !== undefined ? { splitEnergyBudget: opts.splitBudget } : {}),
         onProgress: (done, total) => {
           bar ??= progressFor(ctx, "compile", total, !!opts.json || opts.emit !== undefined);
           bar.tick(1);

@@ -106,7 +106,7 @@ export function runCommand(ctx: CliContext, model: string, opts: RunCliOptions):
     labels = null;
     inputs = `random:${count} (seed ${opts.seed + 1})`;
   }
-  const net = compileNetwork(q, { arch: opts.arch, disable: disabledPasses(opts.disable) });
+  const net = compileNetwork(q, { arch: opts.arch, disable: disabledPasses(opts.disable), ...(opts.splitBudget !== undefined ? { splitEnergyBudget: opts.splitBudget } : {}) });
   const faults = opts.faults ? parseFaults(opts.faults) : undefined;
   const t0 = performance.now();
   const events = zeroEvents();
