@@ -18,7 +18,7 @@ import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
-import { makeSimContext, partProfile, programMovement, SharedClasses } from "./compiler/simulate.js";
+import { cachedPartProfile, makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
 import { scheduleUnit } from "./compiler/schedule.js";
 import type { ComputeUnit } from "./compiler/units.js";
 import { RtapError } from "./errors.js";
@@ -222,7 +222,7 @@ export class UnitTaskRunner {
       // as `cycles` (compare swaps these into the full run's per-image events)
       const variant = (mapping: UnitMapping, mv: MovementContext): ApEvents => {
         const e = programMovement(this.q, plan.arch, cu.program, mapping, mv);
-        e.cycles = scheduleUnit(cu.program, partProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles;
+        e.cycles = scheduleUnit(cu.program, cachedPartProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles;
         return e;
       };
       result.movement = cu.stationary

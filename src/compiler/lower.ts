@@ -376,7 +376,7 @@ class Lowerer {
     // output's additions do not depend on the split, see parallelSplit).
     const slots = this.ctx.slots ?? 1;
     if (slots > 1 && this.paged && passes.weightFolding && passes.interchange && passes.unroll && passes.cse) {
-      const split = this.parallelSplit(terms, plans, O, slots, maxBlock);
+      const split = this.parallelSplit(terms, plans, O, Ob, slots, maxBlock);
       const main = plans[plans.length - 1]!;
       main.cg = split.cg;
       main.slices = Math.ceil(terms[terms.length - 1]!.conv.inChannels / split.cg);
@@ -489,7 +489,8 @@ class Lowerer {
   }
 
   /**
-   * Outputs per block and channels per slice of the unit's largest term for the chip schedule.
+   * Outputs per block and channels per slice of the unit's largest term for the chip schedule
+   * (`ob0`: the row's own outputs per block).
    * On page-streamed rows an output's additions are the same for every split (one tree per slice,
    * plus one accumulation per extra slice: nnz - 1 in all); a split changes
    *  - latency: (rounds of parts) x (work per part + its loads) + the block's accumulations at the
@@ -503,7 +504,7 @@ class Lowerer {
    * parts. Every split considered is kept in the unit's statistics (`--emit interchange`).
    */
   private parallelSplit(
-    terms: ConvTerm[], plans: { slices: number; cg: number; inWidth: number }[], O: number, slots: number, maxBlock: (needAcc: readonly boolean[]) => number,
+    terms: ConvTerm[], plans: { slices: number; cg: number; inWidth: number }[], O: number, ob0: number, slots: number, maxBlock: (needAcc: readonly boolean[]) => number,
   ): { Ob: number; cg: number } {
     const main = terms[terms.length - 1]!, mainPlan = plans[plans.length - 1]!;
     const C = main.conv.inChannels;
@@ -527,7 +528,6 @@ class Lowerer {
       return { blocks: B, outputsPerBlock: Ob, slices: G, channelsPerSlice: cg, parts, cycles: Math.round(cycles), energy: Math.round(energy), chosen: false };
     };
     const options: SplitOption[] = [];
-    const ob0 = maxBlock(terms.map((_, i) => i < terms.length - 1 || mainPlan.slices > 1));
     const base = estimate(Math.ceil(O / ob0), mainPlan.slices, mainPlan.cg, ob0);
     options.push(base);
     for (let cg = mainPlan.cg, lastG = 0; cg >= 1; cg--) {

@@ -118,6 +118,8 @@ export interface NetworkPlan {
 }
 
 export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> = {}): NetworkPlan {
+  const budget = opts.splitEnergyBudget;
+  if (budget !== undefined && !(budget >= 0)) throw new RtapError(`the split energy budget must be a number >= 0 (a fraction: 0.05 = 5%), got ${budget}`);
   const arch = typeof opts.arch === "object" ? opts.arch : loadArch(opts.arch ?? "rtm-ap");
   const layout = rowLayout(new ApGeometry(arch.array));
   const passes = allPassesOn();
@@ -133,8 +135,6 @@ export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> 
       stationary.set(i, c);
     }
   });
-  const budget = opts.splitEnergyBudget;
-  if (budget !== undefined && !(budget >= 0)) throw new RtapError(`the split energy budget must be a number >= 0 (a fraction: 0.05 = 5%), got ${budget}`);
   return { q, arch, layout, passes, units, stationary, verify: opts.verify ?? false, ...(budget !== undefined ? { splitEnergyBudget: budget } : {}) };
 }
 

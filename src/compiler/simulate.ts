@@ -376,13 +376,7 @@ export function simulateUnit(
   const ue = mode === "fast" ? simulateFast(ctx, program, outputName, mapping, mv, env, batch, withEvents) : simulateBits(ctx, program, outputName, mapping, mv, env, batch);
   // the chip schedule: the unit's latency replaces the serial stream's cycles
   if ((withEvents || mode === "bit") && !ctx.noSchedule) {
-    // one profile per program, placement and movement model (runs in chunks reuse it)
-    let prof = ctx.profiles?.get(program);
-    if (!prof || prof.mapping !== mapping || prof.local !== mv.local) {
-      prof = { mapping, local: mv.local, profile: partProfile(ctx, program, mapping, mv) };
-      (ctx.profiles ??= new WeakMap()).set(program, prof);
-    }
-    const s = scheduleUnit(program, prof.profile, mapping, ctx.arch);
+    const s = scheduleUnit(program, cachedPartProfile(ctx, program, mapping, mv), mapping, ctx.arch);
     ue.total.cycles += (s.cycles - s.serialCycles) * batch;
     addScaledEvents(ue.total, s.transfer, batch);
     ue.schedule = s;
@@ -1223,6 +1217,18 @@ function simulateBits(
   const movement = moves.finish(batch);
   addEvents(total, movement);
   return { total, movement };
+}
+
+/**
+ * partProfile, kept per program for the last placement and movement model it was asked for: runs
+ * in chunks, and compare's full-placement movement row after the unit's run, reuse it.
+ */
+export function cachedPartProfile(ctx: SimContext, p: UnitProgram, mapping: UnitMapping, mv: MovementContext): PartProfile {
+  const known = ctx.profiles?.get(p);
+  if (known && known.mapping === mapping && known.local === mv.local) return known.profile;
+  const profile = partProfile(ctx, p, mapping, mv);
+  (ctx.profiles ??= new WeakMap()).set(p, { mapping, local: mv.local, profile });
+  return profile;
 }
 
 /**

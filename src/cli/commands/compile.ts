@@ -4,9 +4,9 @@
  * bit-serial cycles naive vs compiled), the mapping and the program size; `--emit` prints what a
  * pass decided.
  */
-import { scheduleSlots } from "../../compiler/schedule.js";
 import { Option, type Command } from "commander";
 import { compileNetwork, type CompiledNetwork } from "../../compiler/pipeline.js";
+import { scheduleSlots } from "../../compiler/schedule.js";
 import { EMIT_STAGES, emitStage, isEmitStage } from "../../compiler/emit.js";
 import { walkSchedule } from "../../compiler/pages.js";
 import { RtapError } from "../../errors.js";
