@@ -28,7 +28,7 @@ import { loadEvents, movementCycles, storeEvents, type MovementContext, type Uni
 import { offsetsFor, stepNeeds, walkSchedule, addShift, type ShiftSchedule } from "./pages.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD,
-  REGION_TMP, type UnitProgram,
+  REGION_TMP, type LoadSource, type UnitProgram,
 } from "./program.js";
 import type { RowLayout } from "./rowlayout.js";
 import { scheduleUnit, type UnitSchedule } from "./schedule.js";
@@ -368,6 +368,12 @@ export function serialStart(fromHome: MacroPlan, geom: ApGeometry): Int32Array {
   return start;
 }
 
+/**
+ * Most bytes of gathered input columns the word level keeps per unit (shared by the IN registers
+ * that load them; beyond it, loads gather into the register as before).
+ */
+const LOAD_COLUMN_BYTES = 64 * 2 ** 20;
+
 /** Runs one unit program on `batch` images; reads input tensors from env, writes the output tensor. */
 export function simulateUnit(
   ctx: SimContext, program: UnitProgram, outputName: string, mapping: UnitMapping, mv: MovementContext,
@@ -525,6 +531,12 @@ function simulateFast(
     taken.push(x);
     return x;
   };
+  // Gathered IN columns by load source (see OP_LOAD), and the registers that show one
+  const loadColumns = new Map<LoadSource, Int32Array>();
+  let loadColumnBytes = 0;
+  let maxReg = 0;
+  for (let v = 0; v < p.nValues; v++) if (p.reg[v]! > maxReg) maxReg = p.reg[v]!;
+  const sharedReg = new Uint8Array(maxReg + 1);
   const reg = (id: number): Int32Array => {
     const r = p.reg[id]!;
     let x = regs[r];
@@ -609,6 +621,28 @@ function simulateFast(
         const s = p.loads[imm]!;
         const src = env.get(s.tensor);
         if (!src) throw new Error(`fast sim: tensor ${s.tensor} not available (${p.unit})`);
+        const r = p.reg[d]!;
+        if (p.region[d] !== REGION_TMP) {
+          // IN codes: gathered once per load source and unit, then shared by reference (IN
+          // registers are only read; one-output blocks reload every source once per output)
+          let col = loadColumns.get(s);
+          if (!col && loadColumnBytes + 4 * N <= LOAD_COLUMN_BYTES) {
+            col = new Int32Array(N); // idle rows are never loaded: IN cells stay 0
+            fillLoad(col, src, s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
+            loadColumns.set(s, col);
+            loadColumnBytes += 4 * N;
+          }
+          if (col) {
+            regs[r] = col;
+            sharedReg[r] = 1;
+            break;
+          }
+        }
+        if (sharedReg[r]) {
+          // the register shows a shared column: give it a buffer of its own before writing
+          regs[r] = zeroed();
+          sharedReg[r] = 0;
+        }
         const x = reg(d);
         const keep = idle > 0 && p.region[d] === REGION_TMP ? oldOf(d) : null;
         fillLoad(x, src, s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
