@@ -17,9 +17,9 @@ import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
 import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
-import { compileUnitAt, planNetwork, runUnit, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
+import { compileUnitAt, planNetwork, runUnit, stationarySummary, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
 import { cachedPartProfile, makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
-import { scheduleUnit } from "./compiler/schedule.js";
+import { networkCycleDeltas, scheduleUnit, type ScheduleSummary } from "./compiler/schedule.js";
 import type { ComputeUnit } from "./compiler/units.js";
 import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
@@ -79,6 +79,21 @@ export interface ApVariantSpec {
   movementVariants?: boolean;
 }
 
+/**
+ * Per unit, the events of a variant's tasks with the network schedule's cycles (units overlap
+ * where their data allow; src/compiler/schedule.ts), per image (`images` = the batch), as copies.
+ */
+export function networkEvents(results: readonly UnitTaskResult[], images: number): ApEvents[] {
+  const deltas = networkCycleDeltas(results.map((r) => r.schedule));
+  return results.map((r, i) => {
+    const e = zeroEvents();
+    addEvents(e, r.events);
+    for (const k of Object.keys(e) as (keyof ApEvents)[]) e[k] /= images;
+    if (deltas) e.cycles += deltas[i]!;
+    return e;
+  });
+}
+
 /** What the report shows per unit besides its events. */
 export interface UnitInfo {
   addCycles: number;
@@ -95,6 +110,8 @@ export interface MovementVariants {
   full: ApEvents;
   layoutOff: ApEvents;
   movementOff: ApEvents;
+  /** The unit for the network schedule under each (networkSchedule). */
+  summaries: { full: ScheduleSummary; layoutOff: ScheduleSummary; movementOff: ScheduleSummary };
 }
 
 export interface UnitTaskResult {
@@ -106,6 +123,8 @@ export interface UnitTaskResult {
   info: UnitInfo;
   stationary: boolean;
   movement?: MovementVariants;
+  /** The unit for the network schedule (absent when the run counted no events). */
+  schedule?: ScheduleSummary;
 }
 
 /** A variant's plan, made on first use in each thread. */
@@ -214,27 +233,31 @@ export class UnitTaskRunner {
       info: { addCycles: cu.stats.cyclesCompiled, addCyclesNaive: cu.stats.cyclesNaive, utilization: cu.mapping.utilization, arrays: cu.mapping.arrays },
       stationary: cu.stationary !== undefined,
     };
+    const own = ue.schedule?.summary ?? (cu.stationary ? stationarySummary(this.q, plan.arch, cu, ue.total.cycles / this.batch) : undefined);
+    if (own) result.schedule = own;
     if (st.layoutOff) {
       // weight-stationary units keep their placement and movement in both rows
       const zero = zeroEvents();
       const local = plan.passes.movement;
       // a variant's loads and stores of one image, with the unit's latency under its chip schedule
       // as `cycles` (compare swaps these into the full run's per-image events)
-      const variant = (mapping: UnitMapping, mv: MovementContext): ApEvents => {
-        const e = programMovement(this.q, plan.arch, cu.program, mapping, mv);
-        e.cycles = scheduleUnit(cu.program, cachedPartProfile(sim, cu.program, mapping, mv), mapping, plan.arch).cycles;
-        return e;
+      const variant = (mapping: UnitMapping, mv: MovementContext): { events: ApEvents; summary: ScheduleSummary } => {
+        const events = programMovement(this.q, plan.arch, cu.program, mapping, mv);
+        const s = scheduleUnit(cu.program, cachedPartProfile(sim, cu.program, mapping, mv), mapping, plan.arch);
+        events.cycles = s.cycles;
+        return { events, summary: s.summary };
       };
-      result.movement = cu.stationary
-        ? { full: zero, layoutOff: zero, movementOff: zero }
-        : {
-            full: variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local }),
-            layoutOff: (() => {
-              const mapping = mapPositions(cu.mapping.shape, plan.arch, false);
-              return variant(mapping, { arch: plan.arch, mapping, producerMapping: this.producers(st.layoutOff!, unit), local });
-            })(),
-            movementOff: variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false }),
-          };
+      if (cu.stationary) result.movement = { full: zero, layoutOff: zero, movementOff: zero, summaries: { full: own!, layoutOff: own!, movementOff: own! } };
+      else {
+        const full = variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local });
+        const layoutMapping = mapPositions(cu.mapping.shape, plan.arch, false);
+        const layoutOff = variant(layoutMapping, { arch: plan.arch, mapping: layoutMapping, producerMapping: this.producers(st.layoutOff!, unit), local });
+        const movementOff = variant(cu.mapping, { arch: plan.arch, mapping: cu.mapping, producerMapping, local: false });
+        result.movement = {
+          full: full.events, layoutOff: layoutOff.events, movementOff: movementOff.events,
+          summaries: { full: full.summary, layoutOff: layoutOff.summary, movementOff: movementOff.summary },
+        };
+      }
     }
     // the program is this task's alone (weight-stationary units keep theirs in the plan): its
     // storage goes to the next task's program

@@ -24,6 +24,7 @@ import { EVENT_KINDS, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { PASS_NAMES } from "./compiler/pipeline.js";
 import { AP_WORKER_BYTES, AP_WORKER_YOUNG_GENERATION_MB, UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
+import { networkCycleDeltas } from "./compiler/schedule.js";
 import { apCostPerLayer } from "./cost/ap.js";
 import { OPS_PER_MAC } from "./cost/reference.js";
 import { defaultUncertainParameters, energyRatioEvaluator, solveMultiplier, tornado } from "./cost/sensitivity.js";
@@ -319,13 +320,18 @@ async function compareWith(model: string, opts: CompareOptions, live: Set<Worker
       let v: { perUnit: { name: string; events: ApEvents }[]; addCycles: number };
       if (pass === "layout" || pass === "movement") {
         // same programs, other placement or movement model: swap the movement events (cycles too:
-        // a run of loads through the global buffer takes longer than a local one)
+        // a run of loads through the global buffer takes longer than a local one), and schedule
+        // the network again with the units' latencies under that movement
+        const key = pass === "layout" ? "layoutOff" : "movementOff";
+        const deltas = networkCycleDeltas(moved.map((m) => m.summaries[key]));
         v = {
           addCycles: full.run.addCycles,
           perUnit: full.run.perUnit.map((u, i) => {
             const e = { ...u.events };
-            const other = pass === "layout" ? moved[i]!.layoutOff : moved[i]!.movementOff;
-            for (const k of EVENT_KINDS) e[k] += other[k] - moved[i]!.full[k];
+            const other = moved[i]![key];
+            for (const k of EVENT_KINDS) if (k !== "cycles") e[k] += other[k] - moved[i]!.full[k];
+            // the unit's cycles: its latency alone under that movement, plus the network schedule's change
+            e.cycles = moved[i]!.summaries[key].cycles + (deltas ? deltas[i]! : 0);
             return { name: u.name, events: e };
           }),
         };

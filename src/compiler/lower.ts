@@ -429,7 +429,9 @@ class Lowerer {
           const lastSlice = s === plan.slices - 1;
           // A part of the chip schedule (src/compiler/schedule.ts); the block's last part reduces.
           const reducer = isLast && lastSlice;
-          this.b.beginPart(blk, ti, s);
+          this.b.beginPart(blk, ti, s, [{ tensor: t.conv.input, c0, c1 }], [o0, o1]);
+          // the reducer's final steps load the stored residual input of the block's channels
+          if (reducer && u.stored) this.b.noteRead({ tensor: u.stored.tensor, c0: o0, c1: o1 });
           // Output handler for this (block, term, slice): accumulate or finalize.
           const onOutput = (o: number, id: number, sign: number, isTmp: boolean): void => {
             if (needAcc[ti]) {
@@ -884,18 +886,23 @@ class Lowerer {
    * floor(c x G / C) of G = min(C, slots) parts, each a block of its own (nothing to reduce), so
    * the chip schedule runs them side by side.
    */
-  private channelPart(c: number, C: number): void {
+  private channelPart(c: number, C: number, inputs: readonly string[]): void {
     const G = Math.min(C, this.ctx.slots ?? 1);
     if (G < 2) return;
     const g = Math.floor((c * G) / C);
-    if (c === 0 || g !== Math.floor(((c - 1) * G) / C)) this.b.beginPart(g, 0, 0);
+    if (c === 0 || g !== Math.floor(((c - 1) * G) / C)) {
+      // channels c .. (the first channel of group g + 1) - 1
+      let c1 = c + 1;
+      while (c1 < C && Math.floor((c1 * G) / C) === g) c1++;
+      this.b.beginPart(g, 0, 0, inputs.map((tensor) => ({ tensor, c0: c, c1 })), [c, c1]);
+    }
   }
 
   add(u: Extract<ComputeUnit, { kind: "add" }>): void {
     const preT = this.tensor(u.preRequant);
     const C = preT.shape[0];
     for (let c = 0; c < C; c++) {
-      this.channelPart(c, C);
+      this.channelPart(c, C, u.inputs.map((inp) => inp.tensor));
       const ids = u.inputs.map((inp) => this.loadTmp(c, { tensor: inp.tensor, channel: c, sy: 1, sx: 1, dy: 0, dx: 0, pad: 0 }, this.tensor(inp.tensor), c));
       this.combineAndStore(u, c, u.inputs.map((inp, i) => ({ id: ids[i]!, mul: inp.mul[c]!, sign: 1 })).filter((p) => p.mul !== 0), preT);
       ids.forEach((id) => this.freeTmp(id));
@@ -918,7 +925,7 @@ class Lowerer {
     if (K > cap) throw new RtapError(`a ${KH}x${KW} pooling window of ${inW}-bit values does not fit the row's input region (${cap} values)`, `op "${op.name}"`);
     const isMax = u.kind === "maxpool";
     for (let c = 0; c < C; c++) {
-      this.channelPart(c, C);
+      this.channelPart(c, C, [u.input]);
       this.alloc.resetIn(inW);
       // Max-pool ignores window positions outside the input: they load the channel minimum,
       // which never wins. Sum-pool counts them as 0 (the QGraph semantics).

@@ -20,7 +20,7 @@ import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./low
 import { mapPositions, movementCycles, type MovementContext, type UnitMapping } from "./mapping.js";
 import { UnitProgram, OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD } from "./program.js";
 import { rowLayout, type RowLayout } from "./rowlayout.js";
-import { scheduleSlots, type UnitSchedule } from "./schedule.js";
+import { dedicatedSummary, networkCycleDeltas, scheduleSlots, type ScheduleSummary, type UnitSchedule } from "./schedule.js";
 import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
 import { planStationary, preferStationary, simulateStationary, type FcPlan } from "./fc-stationary.js";
 import { naiveCost } from "./cse/cost.js";
@@ -332,6 +332,12 @@ export function runUnit(
   return simulateUnit(sim, cu.program, cu.unit.output, cu.mapping, mv, env, batch, opts.mode ?? "fast", opts.events ?? true);
 }
 
+/** A weight-stationary unit for the network schedule (its own arrays; `cycles` per image). */
+export function stationarySummary(q: QGraph, arch: ApArch, cu: CompiledUnit, cycles: number): ScheduleSummary {
+  const conv = (cu.unit as Extract<ComputeUnit, { kind: "conv" }>).terms[0]!.conv;
+  return dedicatedSummary(cu.unit.output, q.tensors.get(cu.unit.output)!.shape[0], conv.input, cycles, arch);
+}
+
 /** Executes the compiled network on `batch` images (pixels: batch*C*H*W uint8 codes). */
 export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Array, batch: number, opts: RunOptions = {}): RunResult {
   const q = net.q;
@@ -340,6 +346,7 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
   const sim: SimContext = opts.faults ? { ...net.sim, faults: opts.faults } : net.sim;
   const producer = new Map<string, UnitMapping>();
   const results: UnitRunResult[] = [];
+  const summaries: (ScheduleSummary | undefined)[] = [];
   const events = zeroEvents(), movement = zeroEvents();
   let mismatches = 0;
   net.units.forEach((cu, i) => {
@@ -355,7 +362,16 @@ export function runCompiled(net: CompiledNetwork, pixels: Uint8Array | Int32Arra
     addEvents(events, ue.total);
     addEvents(movement, ue.movement);
     results.push({ unit: cu.unit.name, events: ue.total, movement: ue.movement, mismatches: bad, ...(ue.schedule ? { schedule: ue.schedule } : {}) });
+    summaries.push(ue.schedule?.summary ?? (cu.stationary && !sim.noSchedule && opts.events !== false ? stationarySummary(q, net.arch, cu, ue.total.cycles / batch) : undefined));
     opts.onUnit?.(i + 1, net.units.length, cu.unit.name);
   });
+  // the network schedule: units overlap where their data allow (src/compiler/schedule.ts)
+  const deltas = networkCycleDeltas(summaries);
+  if (deltas) {
+    results.forEach((r, i) => {
+      r.events.cycles += deltas[i]! * batch;
+      events.cycles += deltas[i]! * batch;
+    });
+  }
   return { output: env.get(q.output)!, tensors: env, units: results, events, movement, mismatches };
 }

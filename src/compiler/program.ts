@@ -64,6 +64,20 @@ export interface ProgramPart {
   slice: number;
   /** Bits per row of the partial sums this part sends to its block's reducer (0 for the reducer). */
   transferBits: number;
+  /**
+   * The channels this part reads (its slice of a term's input; a channel group's inputs) and the
+   * output channels its block writes: the network schedule starts a part when the blocks that
+   * produce what it reads are done (absent: the part reads every channel its unit loads).
+   */
+  reads?: PartRead[];
+  outputs?: [number, number];
+}
+
+/** Channels c0..c1-1 of a tensor. */
+export interface PartRead {
+  tensor: string;
+  c0: number;
+  c1: number;
 }
 
 /** Where a loaded value comes from: tensor channel at a position offset (outside the tensor: `pad`). */
@@ -230,8 +244,8 @@ export class UnitProgram {
   }
 
   /** Starts a part (conv lowering: per block, term and slice); later steps are its COMPUTE steps. */
-  beginPart(block: number, term: number, slice: number): number {
-    this.curPart = this.parts.push({ block, term, slice, transferBits: 0 }) - 1;
+  beginPart(block: number, term: number, slice: number, reads?: PartRead[], outputs?: [number, number]): number {
+    this.curPart = this.parts.push({ block, term, slice, transferBits: 0, ...(reads ? { reads } : {}), ...(outputs ? { outputs } : {}) }) - 1;
     this.curRole = ROLE_COMPUTE;
     return this.curPart;
   }
@@ -239,6 +253,11 @@ export class UnitProgram {
   /** The role of the steps emitted from now on (see ROLE_COMPUTE). */
   setRole(role: number): void {
     this.curRole = role;
+  }
+
+  /** The current part also reads these channels (a reducer's stored residual input). */
+  noteRead(read: PartRead): void {
+    (this.parts[this.curPart]!.reads ??= []).push(read);
   }
 
   /** The current part sends a partial sum of `bits` bits per row to its reducer. */

@@ -19,9 +19,15 @@
  *  - a part's loads run on its own arrays, clocked as the serial stream clocks them, and are priced
  *    from the unit's position placement as if every part sat there (parts on other tiles would
  *    fetch their codes from further away; loads and stores are ~1% of the energy);
- *  - units run one after another (a network's units form a chain here: residual shortcuts are terms
- *    of the unit that adds them).
+ *  - the partial-sum transfers' energy is priced from this per-unit schedule (which tile a part
+ *    lands on); the network schedule times them by its own placement.
  * With one slot (or positions over more than the chip) the unit runs as the serial stream it is.
+ *
+ * The network (networkSchedule): every unit's blocks in program order on the same streams, each
+ * part starting once the blocks that produce the channels it reads are done (ProgramPart.reads,
+ * `outputs`), so a consumer's first slices run while its producer finishes its last blocks. A
+ * unit's cycles become its share of the network's latency (the growth of the finishing time); the
+ * shares sum to the latency.
  *
  * The simulated program is the parts in program order, so values and every event but the cycles
  * and the partial-sum transfers are those of the serial stream (integer sums: the order of the
@@ -30,8 +36,42 @@
 import type { ApArch } from "../ap/config.js";
 import { zeroEvents, type ApEvents } from "../ap/events.js";
 import { movementCycles, tileHops, type UnitMapping } from "./mapping.js";
-import type { UnitProgram } from "./program.js";
+import type { PartRead, UnitProgram } from "./program.js";
 import type { PartProfile } from "./simulate.js";
+
+/** A part as the network schedule sees it (per image, one stream group of the unit's `need` streams). */
+export interface PartSummary {
+  compute: number;
+  /** Cycles of sending its partial sums to the reducer: within a tile, and between tiles. */
+  xLocal: number;
+  xRemote: number;
+  reads: PartRead[];
+}
+
+/** An output block: its parts (the last reduces) and the cycles of its reduction and final steps at the reducer. */
+export interface BlockSummary {
+  outputs: [number, number];
+  reduce: number;
+  parts: PartSummary[];
+}
+
+/**
+ * What the network schedule needs of a unit (compact and structured-clone friendly: compare's
+ * worker threads send it with the unit's events).
+ */
+export interface ScheduleSummary {
+  /** The tensor the unit writes (its blocks' `outputs` are channels of it). */
+  output: string;
+  /** Streams of the chip, streams each part takes, controllers per tile (tile of stream s = floor(s / ctrl)). */
+  streams: number;
+  need: number;
+  ctrl: number;
+  blocks: BlockSummary[];
+  /** The unit's latency alone (UnitSchedule.cycles). */
+  cycles: number;
+  /** Weight-stationary units: on arrays of their own, no shared stream. */
+  dedicated?: boolean;
+}
 
 export interface UnitSchedule {
   /** Cycles of the serial stream (all steps one after another, loads and stores included), per image. */
@@ -43,6 +83,8 @@ export interface UnitSchedule {
   slots: number;
   /** Movement of partial sums to the reducers, per image (cycles not included). */
   transfer: ApEvents;
+  /** The unit for the network schedule (networkSchedule). */
+  summary: ScheduleSummary;
 }
 
 /** Independent micro-op streams of the chip and the arrays each drives. */
@@ -65,16 +107,25 @@ export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMap
   const nParts = prof.compute.length;
   const serialCycles = prof.staticCycles * mapping.passes + prof.movementCycles;
   const transfer = zeroEvents();
-  const { arraysPerStream } = chipStreams(arch);
+  const { streams, arraysPerStream } = chipStreams(arch);
+  const ctrl = arch.controllersPerTile ?? 1;
   const need = Math.ceil(mapping.arrays / arraysPerStream);
   const slots = nParts < 2 ? 1 : scheduleSlots(mapping, arch);
-  if (slots < 2) return { serialCycles, cycles: serialCycles, parts: nParts, slots: 1, transfer };
+  // every channel of every tensor the unit loads (parts without channel ranges, the serial stream)
+  const allReads: PartRead[] = [...new Set(p.loads.map((l) => l.tensor))].map((tensor) => ({ tensor, c0: 0, c1: Number.MAX_SAFE_INTEGER }));
+  const C = mapping.shape[0]!;
+  const summary: ScheduleSummary = { output: p.storeTensor[0] ?? "", streams, need: Math.min(streams, need), ctrl, blocks: [], cycles: serialCycles };
+  if (slots < 2) {
+    // one stream group runs the unit (all streams when its positions need more than the chip)
+    summary.need = mapping.passes > 1 ? streams : Math.min(streams, need);
+    summary.blocks.push({ outputs: [0, C], reduce: 0, parts: [{ compute: serialCycles, xLocal: 0, xRemote: 0, reads: allReads }] });
+    return { serialCycles, cycles: serialCycles, parts: nParts, slots: 1, transfer, summary };
+  }
 
-  const ctrl = arch.controllersPerTile ?? 1;
   const tileOfSlot = (j: number): number => Math.floor((j * need) / ctrl);
   const P = mapping.positions;
   const transferCycles = (bits: number, remote: boolean): number =>
-    movementCycles(arch, mapping, bits, "store", 0) + movementCycles(arch, mapping, bits, "load", remote ? 1 : 0);
+    bits > 0 ? movementCycles(arch, mapping, bits, "store", 0) + movementCycles(arch, mapping, bits, "load", remote ? 1 : 0) : 0;
   const free = new Float64Array(slots);
   const pick = (): number => {
     let best = 0;
@@ -86,6 +137,7 @@ export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMap
   for (let first = 0; first < nParts; ) {
     let last = first;
     while (last + 1 < nParts && p.parts[last + 1]!.block === p.parts[first]!.block) last++;
+    const block: BlockSummary = { outputs: p.parts[last]!.outputs ?? [0, C], reduce: 0, parts: [] };
     const sr = pick();
     let arrive = free[sr]! + prof.compute[last]!;
     free[sr] = Infinity; // reserved until the block is done
@@ -94,10 +146,12 @@ export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMap
       const sk = pick();
       const done = free[sk]! + prof.compute[k]!;
       const bits = p.parts[k]!.transferBits;
+      const xLocal = transferCycles(bits, false), xRemote = transferCycles(bits, true);
+      block.parts.push({ compute: prof.compute[k]!, xLocal, xRemote, reads: p.parts[k]!.reads ?? allReads });
       let x = 0;
       if (bits > 0) {
         const ta = tileOfSlot(sk), tb = tileOfSlot(sr);
-        x = transferCycles(bits, ta !== tb);
+        x = ta === tb ? xLocal : xRemote;
         transfer.bufferReadBits += bits * P;
         transfer.bufferWriteBits += bits * P;
         if (ta === tb) transfer.transferBitsArray += bits * P;
@@ -110,9 +164,121 @@ export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMap
       arrive = Math.max(arrive, done + x);
       reduce += prof.reduce[k]! + prof.final[k]!;
     }
+    block.parts.push({ compute: prof.compute[last]!, xLocal: 0, xRemote: 0, reads: p.parts[last]!.reads ?? allReads });
+    block.reduce = reduce;
+    summary.blocks.push(block);
     free[sr] = arrive + reduce;
     end = Math.max(end, free[sr]!);
     first = last + 1;
   }
-  return { serialCycles, cycles: end, parts: nParts, slots, transfer };
+  summary.cycles = end;
+  return { serialCycles, cycles: end, parts: nParts, slots, transfer, summary };
+}
+
+/** A weight-stationary unit for the network schedule: its own arrays, `cycles` per image once its input is complete. */
+export function dedicatedSummary(output: string, outChannels: number, input: string, cycles: number, arch: ApArch): ScheduleSummary {
+  const { streams } = chipStreams(arch);
+  return {
+    output, streams, need: 1, ctrl: arch.controllersPerTile ?? 1, cycles, dedicated: true,
+    blocks: [{ outputs: [0, outChannels], reduce: 0, parts: [{ compute: cycles, xLocal: 0, xRemote: 0, reads: [{ tensor: input, c0: 0, c1: Number.MAX_SAFE_INTEGER }] }] }],
+  };
+}
+
+/**
+ * The network schedule: every unit's blocks list-scheduled on the chip's streams in program order,
+ * as scheduleUnit schedules one unit, except that a part starts only when the blocks producing the
+ * channels it reads are done (a consumer's first input slice can run while its producer finishes
+ * its last blocks). Returns the network's latency per image and what each unit adds to it (the
+ * growth of the finishing time over the units before it: they sum to the latency; a unit that
+ * finishes inside an earlier one's time adds 0), or null when a unit has no summary (the fault
+ * study runs without schedules).
+ *
+ * Assumptions (docs/compiler.md 2.8a): a unit's outputs can be read as soon as its block is done;
+ * partial-sum transfers are priced (energy) from the unit's own schedule, timed here by the tiles
+ * this schedule puts the parts on; weight-stationary units run on arrays of their own.
+ */
+export function networkSchedule(units: readonly (ScheduleSummary | undefined)[]): { cycles: number; perUnit: Float64Array } | null {
+  if (!units.length || units.some((u) => !u)) return null;
+  const S = units[0]!.streams;
+  if (units.some((u) => u!.streams !== S)) return null;
+  const free = new Float64Array(S);
+  const ready = new Map<string, Float64Array>();
+  const readyOf = (reads: readonly PartRead[]): number => {
+    let t = 0;
+    for (const r of reads) {
+      const a = ready.get(r.tensor);
+      if (!a) continue; // the network input: ready from the start
+      const hi = Math.min(r.c1, a.length);
+      for (let c = r.c0; c < hi; c++) if (a[c]! > t) t = a[c]!;
+    }
+    return t;
+  };
+  const perUnit = new Float64Array(units.length);
+  let makespan = 0;
+  units.forEach((u, i) => {
+    const outC = u!.blocks.reduce((m, b) => Math.max(m, Math.min(b.outputs[1], 1 << 20)), 0);
+    const out = new Float64Array(outC);
+    let finish = 0;
+    if (u!.dedicated) {
+      for (const b of u!.blocks) {
+        const end = readyOf(b.parts[0]!.reads) + b.parts[0]!.compute;
+        out.fill(end, b.outputs[0], b.outputs[1]);
+        finish = Math.max(finish, end);
+      }
+    } else {
+      const k = u!.need, groups = Math.max(1, Math.floor(S / k));
+      const groupFree = (j: number): number => {
+        let t = 0;
+        for (let s = j * k; s < (j + 1) * k; s++) t = Math.max(t, free[s]!);
+        return t;
+      };
+      const setGroup = (j: number, t: number): void => {
+        free.fill(t, j * k, (j + 1) * k);
+      };
+      const pick = (): number => {
+        let best = 0, bt = groupFree(0);
+        for (let j = 1; j < groups; j++) {
+          const t = groupFree(j);
+          if (t < bt) (best = j), (bt = t);
+        }
+        return best;
+      };
+      const tile = (j: number): number => Math.floor((j * k) / u!.ctrl);
+      for (const b of u!.blocks) {
+        const last = b.parts.length - 1;
+        const jr = pick();
+        const reducer = b.parts[last]!;
+        let arrive = Math.max(groupFree(jr), readyOf(reducer.reads)) + reducer.compute;
+        setGroup(jr, Infinity); // reserved until the block is done
+        for (let q = 0; q < last; q++) {
+          const part = b.parts[q]!;
+          const j = pick();
+          const done = Math.max(groupFree(j), readyOf(part.reads)) + part.compute;
+          const x = tile(j) === tile(jr) ? part.xLocal : part.xRemote;
+          setGroup(j, done + x);
+          arrive = Math.max(arrive, done + x);
+        }
+        const end = arrive + b.reduce;
+        setGroup(jr, end);
+        out.fill(end, b.outputs[0], Math.min(b.outputs[1], outC));
+        finish = Math.max(finish, end);
+      }
+    }
+    ready.set(u!.output, out);
+    const before = makespan;
+    makespan = Math.max(makespan, finish);
+    perUnit[i] = makespan - before;
+  });
+  return { cycles: makespan, perUnit };
+}
+
+/**
+ * Per unit, what the network schedule changes in its cycles (per image): networkSchedule's
+ * share minus the unit's latency alone; null when a unit has no summary. Add it (times the image
+ * count, for batch totals) to the unit's events.
+ */
+export function networkCycleDeltas(summaries: readonly (ScheduleSummary | undefined)[]): Float64Array | null {
+  const net = networkSchedule(summaries);
+  if (!net) return null;
+  return net.perUnit.map((c, i) => c - summaries[i]!.cycles);
 }

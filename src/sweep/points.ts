@@ -15,9 +15,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { archFilePath, loadArch, type ApArch } from "../ap/config.js";
-import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "../ap/events.js";
+import type { ApEvents } from "../ap/events.js";
 import { compareInputs, type ApWorkerData } from "../compare.js";
-import { UnitTaskRunner, unitTaskCost, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
+import { networkEvents, UnitTaskRunner, unitTaskCost, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
 import { buildUnits } from "../compiler/units.js";
 import { crossbarCost } from "../cost/crossbar.js";
 import { loadCrossbarTechnology, type ApTechnology } from "../cost/technology.js";
@@ -182,12 +182,8 @@ export function groupEventsOf(group: string, model: string, results: readonly Un
   return {
     group,
     model,
-    units: results.map((r) => {
-      const ev = zeroEvents();
-      addEvents(ev, r.events);
-      for (const k of EVENT_KINDS) ev[k] = ev[k] / images;
-      return { name: r.name, events: ev, info: r.info };
-    }),
+    // per image, with the network schedule's cycles (units overlap where their data allow)
+    units: networkEvents(results, images).map((ev, i) => ({ name: results[i]!.name, events: ev, info: results[i]!.info })),
     crossbarIsaacJ,
     seconds,
   };

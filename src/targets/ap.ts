@@ -5,7 +5,7 @@
  */
 import type { ApArch } from "../ap/config.js";
 import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "../ap/events.js";
-import type { MovementVariants, UnitInfo, UnitTaskResult } from "../compare-units.js";
+import { networkEvents, type MovementVariants, type UnitInfo, type UnitTaskResult } from "../compare-units.js";
 import { AP_PRICED_KINDS, apCostPerLayer, type ApCost } from "../cost/ap.js";
 import { loadApTechnology, technologyPath, type ApTechnology } from "../cost/technology.js";
 import type { LayerResult, ScenarioResult, TargetResult } from "../report/types.js";
@@ -43,19 +43,16 @@ export interface ApRun {
 
 /** A variant's unit results (in unit order) as a run, per inference (batch events / n). */
 export function apRunOf(results: readonly UnitTaskResult[], n: number): ApRun {
-  const perImage = (e: ApEvents): ApEvents => {
-    const o = zeroEvents();
-    for (const k of EVENT_KINDS) o[k] = e[k] / n;
-    return o;
-  };
-  const sum = zeroEvents();
+  // per image, with the network schedule's cycles (units overlap where their data allow)
+  const perUnit = networkEvents(results, n);
+  const total = zeroEvents();
   let addCycles = 0;
-  for (const r of results) {
-    addEvents(sum, r.events);
+  results.forEach((r, i) => {
+    addEvents(total, perUnit[i]!);
     if (!r.stationary) addCycles += r.info.addCycles;
-  }
+  });
   const movement = results.every((r) => r.movement) ? results.map((r) => r.movement!) : undefined;
-  return { perUnit: results.map((r) => ({ name: r.name, events: perImage(r.events) })), units: results.map((r) => r.info), total: perImage(sum), addCycles, ...(movement ? { movement } : {}) };
+  return { perUnit: results.map((r, i) => ({ name: r.name, events: perUnit[i]! })), units: results.map((r) => r.info), total, addCycles, ...(movement ? { movement } : {}) };
 }
 
 export function apRow(id: string, label: string, files: string[], run: ApRun, tech: ApTechnology, arch: ApArch, precision: string, scenarios: readonly string[]): TargetResult {

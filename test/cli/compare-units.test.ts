@@ -4,11 +4,13 @@
  * counts must be those of compiling and simulating the whole network in one piece
  * (compileNetwork + runCompiled), unit by unit and event by event, for the full pipeline, a pass
  * off and the serial layout; and its movement variants (layout off, movement off) those of the
- * whole network compiled with that pass off.
+ * whole network compiled with that pass off. Cycles: the tasks' schedule summaries, scheduled as a
+ * network, give the whole run's cycles unit by unit.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { UnitTaskRunner, type ApVariantSpec } from "../../src/compare-units.js";
+import { networkEvents, UnitTaskRunner, type ApVariantSpec } from "../../src/compare-units.js";
+import { networkCycleDeltas } from "../../src/compiler/schedule.js";
 import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
 import { loadArch } from "../../src/ap/config.js";
 import { EVENT_KINDS, type ApEvents } from "../../src/ap/events.js";
@@ -41,18 +43,21 @@ function check(model: string, images: number): void {
   };
   const expected = [whole([]), whole(["cse"]), whole(["weightFolding"]), whole(["bitwidth"]), whole([], true)];
   const layoutOff = whole(["layout"]), movementOff = whole(["movement"]);
+  const near = (got: number, want: number, where: string): void => assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${where}: ${got} vs ${want}`);
   variants.forEach((v, vi) => {
+    const results = [];
     for (let u = 0; u < runner.unitCount; u++) {
       const r = runner.run(vi, u);
+      results.push(r);
       const want = expected[vi]!.units[u]!;
       assert.equal(r.name, want.unit);
-      assertSameEvents(r.events, want.events, `${model} ${v.key} unit ${r.name}`);
+      // every event but the cycles: the task's own; cycles: the network schedule's (below)
+      for (const k of EVENT_KINDS) if (k !== "cycles") assert.equal(r.events[k], want.events[k], `${model} ${v.key} unit ${r.name}: ${k}`);
       if (v.movementVariants) {
         // loads and stores per image (the whole-network runs count the batch); their `cycles` are
-        // the unit's latency under the chip schedule with that movement: the whole run's unit
-        // cycles with that pass off
+        // the unit's latency alone under the chip schedule with that movement
         const scale = (e: ApEvents): ApEvents => Object.fromEntries(EVENT_KINDS.map((k) => [k, e[k] * images])) as unknown as ApEvents;
-        const moves = (unit: { movement: ApEvents; events: ApEvents }): ApEvents => ({ ...unit.movement, cycles: unit.events.cycles });
+        const moves = (unit: { movement: ApEvents; schedule?: { cycles: number } }): ApEvents => ({ ...unit.movement, cycles: unit.schedule!.cycles * images });
         if (r.stationary) {
           assertSameEvents(scale(r.movement!.full), { ...want.movement, cycles: 0 }, `${model} unit ${r.name} movement`);
           continue;
@@ -60,6 +65,16 @@ function check(model: string, images: number): void {
         assertSameEvents(scale(r.movement!.full), moves(want), `${model} unit ${r.name} movement`);
         assertSameEvents(scale(r.movement!.layoutOff), moves(layoutOff.units[u]!), `${model} unit ${r.name} movement, layout off`);
         assertSameEvents(scale(r.movement!.movementOff), moves(movementOff.units[u]!), `${model} unit ${r.name} movement, movement off`);
+      }
+    }
+    // the network schedule of the tasks' summaries: the whole run's cycles, unit by unit
+    networkEvents(results, images).forEach((e, u) => near(e.cycles, expected[vi]!.units[u]!.events.cycles / images, `${model} ${v.key} unit ${u}: cycles`));
+    if (v.movementVariants) {
+      // compare's layout-off and movement-off rows schedule the network with those summaries
+      for (const [key, whole] of [["layoutOff", layoutOff], ["movementOff", movementOff]] as const) {
+        const summaries = results.map((r) => r.movement!.summaries[key]);
+        const deltas = networkCycleDeltas(summaries)!;
+        summaries.forEach((sm, u) => near(sm.cycles + deltas[u]!, whole.units[u]!.events.cycles / images, `${model} ${key} unit ${u}: network cycles`));
       }
     }
   });

@@ -9,11 +9,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadArch, parseArch } from "../../src/ap/config.js";
 import { mapPositions } from "../../src/compiler/mapping.js";
-import { compileNetwork, runCompiled } from "../../src/compiler/pipeline.js";
+import { compileNetwork, runCompiled, stationarySummary } from "../../src/compiler/pipeline.js";
 import { UnitProgram } from "../../src/compiler/program.js";
 import { SPLIT_ENERGY_BUDGET } from "../../src/compiler/lower.js";
 import { parseSplitBudget } from "../../src/cli/model-options.js";
-import { scheduleSlots, scheduleUnit } from "../../src/compiler/schedule.js";
+import { networkSchedule, scheduleSlots, scheduleUnit, type ScheduleSummary } from "../../src/compiler/schedule.js";
 import type { PartProfile } from "../../src/compiler/simulate.js";
 import { readFileSync } from "node:fs";
 import { archConfigDir } from "../../src/ap/config.js";
@@ -77,9 +77,18 @@ describe("chip schedule on fmnist-resnet8", () => {
       if (u.schedule) {
         assert.deepEqual(u.schedule, b.schedule, `${u.unit}: schedule`);
         assert.ok(u.schedule.cycles <= u.schedule.serialCycles, `${u.unit}: never slower than the serial stream`);
-        assert.equal(u.events.cycles, u.schedule.cycles * 2, `${u.unit}: cycles are the schedule's (2 images)`);
       }
     });
+    // a unit's cycles are its share of the network schedule (2 images); they sum to its latency
+    const summaries = fast.units.map((u, i) => u.schedule?.summary ?? stationarySummary(q, arch, net.units[i]!, 0));
+    // (the weight-stationary FC unit: its own cycles, which the network schedule keeps)
+    const fc = fast.units.findIndex((u) => !u.schedule);
+    if (fc >= 0) summaries[fc] = stationarySummary(q, arch, net.units[fc]!, fast.units[fc]!.events.cycles / 2);
+    const ns = networkSchedule(summaries)!;
+    fast.units.forEach((u, i) => assert.ok(Math.abs(u.events.cycles - 2 * ns.perUnit[i]!) < 1e-6, `${u.unit}: network share`));
+    assert.ok(Math.abs(fast.events.cycles - 2 * ns.cycles) < 1e-6);
+    const alone = summaries.reduce((t, x) => t + x.cycles, 0);
+    assert.ok(ns.cycles <= alone, `network ${ns.cycles} <= units one after another ${alone}`);
     const serial = fast.units.reduce((t, u) => t + (u.schedule?.serialCycles ?? u.events.cycles / 2), 0);
     assert.ok(fast.events.cycles / 2 < serial / 3, `latency ${fast.events.cycles / 2} cycles vs serial ${serial}`);
     assert.ok(fast.events.transferBitsTile > 0, "partial sums cross tiles on the default chip (one controller per tile)");
@@ -165,6 +174,52 @@ describe("scheduleUnit", () => {
     assert.equal(s.cycles, Math.max(block0, block1));
     assert.equal(s.transfer.transferBitsTile, 4 * 32 * 49);
     assert.equal(s.transfer.bufferReadBits, 4 * 32 * 49);
+  });
+});
+
+describe("networkSchedule", () => {
+  // two streams on one tile; a producer of 64 channels in two one-part blocks, then a consumer
+  // whose two parts read one block's channels each and reduce at the second
+  const part = (compute: number, tensor: string, c0: number, c1: number, x = 0) => ({ compute, xLocal: x, xRemote: x, reads: [{ tensor, c0, c1 }] });
+  const producer: ScheduleSummary = {
+    output: "a", streams: 2, need: 1, ctrl: 2, cycles: 0,
+    blocks: [
+      { outputs: [0, 32], reduce: 10, parts: [part(100, "x", 0, 3)] },
+      { outputs: [32, 64], reduce: 10, parts: [part(300, "x", 0, 3)] },
+    ],
+  };
+  const consumer: ScheduleSummary = {
+    output: "b", streams: 2, need: 1, ctrl: 2, cycles: 0,
+    blocks: [{ outputs: [0, 8], reduce: 20, parts: [part(50, "a", 0, 32, 5), part(50, "a", 32, 64)] }],
+  };
+
+  test("a consumer's part starts when the blocks producing its channels are done", () => {
+    const ns = networkSchedule([producer, consumer])!;
+    // producer: block 0 on stream 0 (0..110), block 1 on stream 1 (0..310); consumer: its reducer
+    // (channels 32..63) takes stream 0 (free at 110) but waits for block 1: 310..360; part 0
+    // (channels 0..31) takes stream 1 at 310: 310..360, then sends its partial sums (5): 365;
+    // the reduction ends at 385
+    assert.equal(ns.cycles, 385);
+    assert.deepEqual(Array.from(ns.perUnit), [310, 75]);
+  });
+
+  test("blocks whose channels are done run beside the producer's last block", () => {
+    // three one-part blocks that read only the producer's first block (ready at 110)
+    const early: ScheduleSummary = { ...consumer, blocks: [0, 1, 2].map((k) => ({ outputs: [k, k + 1] as [number, number], reduce: 0, parts: [part(100, "a", 0, 32)] })) };
+    const alone = networkSchedule([early])!.cycles; // 2 streams, 3 blocks: 200
+    assert.equal(alone, 200);
+    const ns = networkSchedule([producer, early])!;
+    // stream 0 is free at 110: blocks at 110..210 and 210..310; the third at 310..410 (stream 1 is
+    // busy with the producer's second block until 310)
+    assert.equal(ns.cycles, 410);
+    assert.ok(ns.cycles < 310 + alone, "units overlap");
+    assert.equal(ns.perUnit[0]! + ns.perUnit[1]!, ns.cycles);
+  });
+
+  test("a unit alone takes its own schedule's time; a missing summary gives no network schedule", () => {
+    const alone = networkSchedule([producer])!;
+    assert.equal(alone.cycles, 310);
+    assert.equal(networkSchedule([producer, undefined]), null);
   });
 });
 
