@@ -14,7 +14,7 @@
  * fmnist-resnet8 and zoo:resnet20).
  */
 import { loadArch, type ApArch, type RowLayoutKind } from "./ap/config.js";
-import { addEvents, zeroEvents, type ApEvents } from "./ap/events.js";
+import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, stationarySummary, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
@@ -88,7 +88,7 @@ export function networkEvents(results: readonly UnitTaskResult[], images: number
   return results.map((r, i) => {
     const e = zeroEvents();
     addEvents(e, r.events);
-    for (const k of Object.keys(e) as (keyof ApEvents)[]) e[k] /= images;
+    for (const k of EVENT_KINDS) e[k] /= images;
     if (deltas) e.cycles += deltas[i]!;
     return e;
   });

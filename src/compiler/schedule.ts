@@ -39,10 +39,12 @@ import { movementCycles, tileHops, type UnitMapping } from "./mapping.js";
 import type { PartRead, UnitProgram } from "./program.js";
 import type { PartProfile } from "./simulate.js";
 
-/** A part as the network schedule sees it (per image, one stream group of the unit's `need` streams). */
+/** A part as the schedules see it (per image, on one group of the unit's `need` streams). */
 export interface PartSummary {
   compute: number;
-  /** Cycles of sending its partial sums to the reducer: within a tile, and between tiles. */
+  /** Bits per row of the partial sums it sends to its block's reducer (0 for the reducer). */
+  bits: number;
+  /** Cycles of sending them: within a tile, and between tiles. */
   xLocal: number;
   xRemote: number;
   reads: PartRead[];
@@ -56,8 +58,8 @@ export interface BlockSummary {
 }
 
 /**
- * What the network schedule needs of a unit (compact and structured-clone friendly: compare's
- * worker threads send it with the unit's events).
+ * A unit as the schedules see it (compact and structured-clone friendly: compare's worker threads
+ * send it with the unit's events).
  */
 export interface ScheduleSummary {
   /** The tensor the unit writes (its blocks' `outputs` are channels of it). */
@@ -101,6 +103,59 @@ export function scheduleSlots(mapping: UnitMapping, arch: ApArch): number {
 }
 
 /**
+ * The list scheduler both schedules use: a unit's blocks in order on the chip's streams (`free`:
+ * when each stream is next free; the unit takes them in groups of `need`). Per block the reducer
+ * takes the group that frees first (reserved until the block is done), then every other part the
+ * group that frees first; a part starts when its group is free and its reads are ready, then sends
+ * its partial sums (within a tile or between tiles); the reducer's reduction starts when the last
+ * has arrived. Calls `onTransfer` per part that sends, with the tiles of both ends. Returns when
+ * each block ends.
+ */
+function scheduleBlocks(
+  u: ScheduleSummary, free: Float64Array, readyOf: (reads: readonly PartRead[]) => number,
+  onTransfer?: (part: PartSummary, from: number, to: number) => void,
+): Float64Array {
+  const k = u.need, groups = Math.max(1, Math.floor(free.length / k));
+  const groupFree = (j: number): number => {
+    let t = 0;
+    for (let s = j * k; s < (j + 1) * k; s++) t = Math.max(t, free[s]!);
+    return t;
+  };
+  const pick = (): number => {
+    let best = 0, bt = groupFree(0);
+    for (let j = 1; j < groups; j++) {
+      const t = groupFree(j);
+      if (t < bt) (best = j), (bt = t);
+    }
+    return best;
+  };
+  const tile = (j: number): number => Math.floor((j * k) / u.ctrl);
+  const ends = new Float64Array(u.blocks.length);
+  u.blocks.forEach((b, bi) => {
+    const last = b.parts.length - 1;
+    const jr = pick();
+    const reducer = b.parts[last]!;
+    let arrive = Math.max(groupFree(jr), readyOf(reducer.reads)) + reducer.compute;
+    free.fill(Infinity, jr * k, (jr + 1) * k); // reserved until the block is done
+    for (let q = 0; q < last; q++) {
+      const part = b.parts[q]!;
+      const j = pick();
+      const done = Math.max(groupFree(j), readyOf(part.reads)) + part.compute;
+      let x = 0;
+      if (part.bits > 0) {
+        x = tile(j) === tile(jr) ? part.xLocal : part.xRemote;
+        onTransfer?.(part, tile(j), tile(jr));
+      }
+      free.fill(done + x, j * k, (j + 1) * k);
+      arrive = Math.max(arrive, done + x);
+    }
+    ends[bi] = arrive + b.reduce;
+    free.fill(ends[bi]!, jr * k, (jr + 1) * k);
+  });
+  return ends;
+}
+
+/**
  * The unit's schedule from its part profile (per array stream, one image, loads and stores included).
  */
 export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMapping, arch: ApArch): UnitSchedule {
@@ -108,71 +163,49 @@ export function scheduleUnit(p: UnitProgram, prof: PartProfile, mapping: UnitMap
   const serialCycles = prof.staticCycles * mapping.passes + prof.movementCycles;
   const transfer = zeroEvents();
   const { streams, arraysPerStream } = chipStreams(arch);
-  const ctrl = arch.controllersPerTile ?? 1;
-  const need = Math.ceil(mapping.arrays / arraysPerStream);
+  const need = Math.min(streams, Math.ceil(mapping.arrays / arraysPerStream));
   const slots = nParts < 2 ? 1 : scheduleSlots(mapping, arch);
   // every channel of every tensor the unit loads (parts without channel ranges, the serial stream)
-  const allReads: PartRead[] = [...new Set(p.loads.map((l) => l.tensor))].map((tensor) => ({ tensor, c0: 0, c1: Number.MAX_SAFE_INTEGER }));
+  let every: PartRead[] | undefined;
+  const allReads = (): PartRead[] => (every ??= [...new Set(p.loads.map((l) => l.tensor))].map((tensor) => ({ tensor, c0: 0, c1: Number.MAX_SAFE_INTEGER })));
   const C = mapping.shape[0]!;
-  const summary: ScheduleSummary = { output: p.storeTensor[0] ?? "", streams, need: Math.min(streams, need), ctrl, blocks: [], cycles: serialCycles };
+  const summary: ScheduleSummary = { output: p.storeTensor[0] ?? "", streams, need, ctrl: arch.controllersPerTile ?? 1, blocks: [], cycles: serialCycles };
   if (slots < 2) {
     // one stream group runs the unit (all streams when its positions need more than the chip)
-    summary.need = mapping.passes > 1 ? streams : Math.min(streams, need);
-    summary.blocks.push({ outputs: [0, C], reduce: 0, parts: [{ compute: serialCycles, xLocal: 0, xRemote: 0, reads: allReads }] });
+    if (mapping.passes > 1) summary.need = streams;
+    summary.blocks.push({ outputs: [0, C], reduce: 0, parts: [{ compute: serialCycles, bits: 0, xLocal: 0, xRemote: 0, reads: allReads() }] });
     return { serialCycles, cycles: serialCycles, parts: nParts, slots: 1, transfer, summary };
   }
-
-  const tileOfSlot = (j: number): number => Math.floor((j * need) / ctrl);
-  const P = mapping.positions;
   const transferCycles = (bits: number, remote: boolean): number =>
     bits > 0 ? movementCycles(arch, mapping, bits, "store", 0) + movementCycles(arch, mapping, bits, "load", remote ? 1 : 0) : 0;
-  const free = new Float64Array(slots);
-  const pick = (): number => {
-    let best = 0;
-    for (let j = 1; j < slots; j++) if (free[j]! < free[best]!) best = j;
-    return best;
-  };
   // parts by block, in program order (a block's parts are consecutive; its last part reduces)
-  let end = 0;
   for (let first = 0; first < nParts; ) {
     let last = first;
     while (last + 1 < nParts && p.parts[last + 1]!.block === p.parts[first]!.block) last++;
     const block: BlockSummary = { outputs: p.parts[last]!.outputs ?? [0, C], reduce: 0, parts: [] };
-    const sr = pick();
-    let arrive = free[sr]! + prof.compute[last]!;
-    free[sr] = Infinity; // reserved until the block is done
-    let reduce = prof.reduce[last]! + prof.final[last]!;
-    for (let k = first; k < last; k++) {
-      const sk = pick();
-      const done = free[sk]! + prof.compute[k]!;
-      const bits = p.parts[k]!.transferBits;
-      const xLocal = transferCycles(bits, false), xRemote = transferCycles(bits, true);
-      block.parts.push({ compute: prof.compute[k]!, xLocal, xRemote, reads: p.parts[k]!.reads ?? allReads });
-      let x = 0;
-      if (bits > 0) {
-        const ta = tileOfSlot(sk), tb = tileOfSlot(sr);
-        x = ta === tb ? xLocal : xRemote;
-        transfer.bufferReadBits += bits * P;
-        transfer.bufferWriteBits += bits * P;
-        if (ta === tb) transfer.transferBitsArray += bits * P;
-        else {
-          transfer.transferBitsTile += bits * P;
-          transfer.transferBitHopsTile += bits * P * tileHops(arch, ta, tb);
-        }
-      }
-      free[sk] = done + x;
-      arrive = Math.max(arrive, done + x);
-      reduce += prof.reduce[k]! + prof.final[k]!;
+    // (the reduction's cycles summed reducer first, as the reducer runs them)
+    block.reduce = prof.reduce[last]! + prof.final[last]!;
+    for (let k = first; k <= last; k++) {
+      const bits = k < last ? p.parts[k]!.transferBits : 0;
+      block.parts.push({ compute: prof.compute[k]!, bits, xLocal: transferCycles(bits, false), xRemote: transferCycles(bits, true), reads: p.parts[k]!.reads ?? allReads() });
+      if (k < last) block.reduce += prof.reduce[k]! + prof.final[k]!;
     }
-    block.parts.push({ compute: prof.compute[last]!, xLocal: 0, xRemote: 0, reads: p.parts[last]!.reads ?? allReads });
-    block.reduce = reduce;
     summary.blocks.push(block);
-    free[sr] = arrive + reduce;
-    end = Math.max(end, free[sr]!);
     first = last + 1;
   }
-  summary.cycles = end;
-  return { serialCycles, cycles: end, parts: nParts, slots, transfer, summary };
+  // the unit alone: every stream free, every input ready
+  const P = mapping.positions;
+  const ends = scheduleBlocks(summary, new Float64Array(streams), () => 0, (part, from, to) => {
+    transfer.bufferReadBits += part.bits * P;
+    transfer.bufferWriteBits += part.bits * P;
+    if (from === to) transfer.transferBitsArray += part.bits * P;
+    else {
+      transfer.transferBitsTile += part.bits * P;
+      transfer.transferBitHopsTile += part.bits * P * tileHops(arch, from, to);
+    }
+  });
+  summary.cycles = ends.reduce((m, e) => Math.max(m, e), 0);
+  return { serialCycles, cycles: summary.cycles, parts: nParts, slots, transfer, summary };
 }
 
 /** A weight-stationary unit for the network schedule: its own arrays, `cycles` per image once its input is complete. */
@@ -180,18 +213,18 @@ export function dedicatedSummary(output: string, outChannels: number, input: str
   const { streams } = chipStreams(arch);
   return {
     output, streams, need: 1, ctrl: arch.controllersPerTile ?? 1, cycles, dedicated: true,
-    blocks: [{ outputs: [0, outChannels], reduce: 0, parts: [{ compute: cycles, xLocal: 0, xRemote: 0, reads: [{ tensor: input, c0: 0, c1: Number.MAX_SAFE_INTEGER }] }] }],
+    blocks: [{ outputs: [0, outChannels], reduce: 0, parts: [{ compute: cycles, bits: 0, xLocal: 0, xRemote: 0, reads: [{ tensor: input, c0: 0, c1: Number.MAX_SAFE_INTEGER }] }] }],
   };
 }
 
 /**
- * The network schedule: every unit's blocks list-scheduled on the chip's streams in program order,
- * as scheduleUnit schedules one unit, except that a part starts only when the blocks producing the
- * channels it reads are done (a consumer's first input slice can run while its producer finishes
- * its last blocks). Returns the network's latency per image and what each unit adds to it (the
- * growth of the finishing time over the units before it: they sum to the latency; a unit that
- * finishes inside an earlier one's time adds 0), or null when a unit has no summary (the fault
- * study runs without schedules).
+ * The network schedule: every unit's blocks on the chip's streams in program order, by the same
+ * list scheduler as one unit alone (scheduleBlocks), except that a part starts only when the blocks
+ * producing the channels it reads are done (a consumer's first input slice can run while its
+ * producer finishes its last blocks). Returns the network's latency per image and what each unit
+ * adds to it (the growth of the finishing time over the units before it: they sum to the latency;
+ * a unit that finishes inside an earlier one's time adds 0), or null when a unit has no summary
+ * (the fault study runs without schedules).
  *
  * Assumptions (docs/compiler.md 2.8a): a unit's outputs can be read as soon as its block is done;
  * partial-sum transfers are priced (energy) from the unit's own schedule, timed here by the tiles
@@ -216,54 +249,14 @@ export function networkSchedule(units: readonly (ScheduleSummary | undefined)[])
   const perUnit = new Float64Array(units.length);
   let makespan = 0;
   units.forEach((u, i) => {
-    const outC = u!.blocks.reduce((m, b) => Math.max(m, Math.min(b.outputs[1], 1 << 20)), 0);
-    const out = new Float64Array(outC);
+    // weight-stationary units: their own arrays, never a shared stream
+    const ends = scheduleBlocks(u!, u!.dedicated ? new Float64Array(u!.need) : free, readyOf);
+    const out = new Float64Array(u!.blocks.reduce((m, b) => Math.max(m, b.outputs[1]), 0));
     let finish = 0;
-    if (u!.dedicated) {
-      for (const b of u!.blocks) {
-        const end = readyOf(b.parts[0]!.reads) + b.parts[0]!.compute;
-        out.fill(end, b.outputs[0], b.outputs[1]);
-        finish = Math.max(finish, end);
-      }
-    } else {
-      const k = u!.need, groups = Math.max(1, Math.floor(S / k));
-      const groupFree = (j: number): number => {
-        let t = 0;
-        for (let s = j * k; s < (j + 1) * k; s++) t = Math.max(t, free[s]!);
-        return t;
-      };
-      const setGroup = (j: number, t: number): void => {
-        free.fill(t, j * k, (j + 1) * k);
-      };
-      const pick = (): number => {
-        let best = 0, bt = groupFree(0);
-        for (let j = 1; j < groups; j++) {
-          const t = groupFree(j);
-          if (t < bt) (best = j), (bt = t);
-        }
-        return best;
-      };
-      const tile = (j: number): number => Math.floor((j * k) / u!.ctrl);
-      for (const b of u!.blocks) {
-        const last = b.parts.length - 1;
-        const jr = pick();
-        const reducer = b.parts[last]!;
-        let arrive = Math.max(groupFree(jr), readyOf(reducer.reads)) + reducer.compute;
-        setGroup(jr, Infinity); // reserved until the block is done
-        for (let q = 0; q < last; q++) {
-          const part = b.parts[q]!;
-          const j = pick();
-          const done = Math.max(groupFree(j), readyOf(part.reads)) + part.compute;
-          const x = tile(j) === tile(jr) ? part.xLocal : part.xRemote;
-          setGroup(j, done + x);
-          arrive = Math.max(arrive, done + x);
-        }
-        const end = arrive + b.reduce;
-        setGroup(jr, end);
-        out.fill(end, b.outputs[0], Math.min(b.outputs[1], outC));
-        finish = Math.max(finish, end);
-      }
-    }
+    u!.blocks.forEach((b, bi) => {
+      out.fill(ends[bi]!, b.outputs[0], b.outputs[1]);
+      finish = Math.max(finish, ends[bi]!);
+    });
     ready.set(u!.output, out);
     const before = makespan;
     makespan = Math.max(makespan, finish);

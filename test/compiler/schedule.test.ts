@@ -180,7 +180,7 @@ describe("scheduleUnit", () => {
 describe("networkSchedule", () => {
   // two streams on one tile; a producer of 64 channels in two one-part blocks, then a consumer
   // whose two parts read one block's channels each and reduce at the second
-  const part = (compute: number, tensor: string, c0: number, c1: number, x = 0) => ({ compute, xLocal: x, xRemote: x, reads: [{ tensor, c0, c1 }] });
+  const part = (compute: number, tensor: string, c0: number, c1: number, x = 0) => ({ compute, bits: x > 0 ? 32 : 0, xLocal: x, xRemote: x, reads: [{ tensor, c0, c1 }] });
   const producer: ScheduleSummary = {
     output: "a", streams: 2, need: 1, ctrl: 2, cycles: 0,
     blocks: [
