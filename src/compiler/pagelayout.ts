@@ -131,8 +131,14 @@ export function pageScratchCells(pg: PageGeometry, count: number): number[] {
 function firstFit(mask: number, tracks: number, width: number): number {
   if (width > tracks) return -1;
   const free = ~mask & (tracks >= 32 ? -1 : (1 << tracks) - 1);
+  // runs of `len` free tracks start at the set bits of `runs`; doubling `len` (runs & runs >>> step,
+  // step <= len) takes log2(width) steps instead of width - 1
   let runs = free;
-  for (let i = 1; i < width && runs !== 0; i++) runs &= free >>> i;
+  for (let len = 1; len < width && runs !== 0; ) {
+    const step = Math.min(len, width - len);
+    runs &= runs >>> step;
+    len += step;
+  }
   if (runs === 0) return -1;
   return 31 - Math.clz32(runs & -runs);
 }
@@ -166,10 +172,40 @@ export class PagedAllocator {
   /** TMP values placed on the spill bank because the hot pages were full. */
   spills = 0;
 
+  /** The staging lane (see reserveLane), fixed by the geometry. */
+  private readonly reserve: number;
+  /**
+   * The hot pages' lanes in the order allocTmp tries them (hot banks in order, lanes in order), the
+   * staging lane excluded: lane index, bank, lane in page, tracks. Precomputed: every temporary of a
+   * program (millions per network) scans them.
+   */
+  private readonly hotLanes: Int32Array;
+  private readonly hotLaneBank: Int32Array;
+  private readonly hotLaneInPage: Int32Array;
+  private readonly hotLaneTracks: Int32Array;
+  /** The spill bank's pages by distance from each page (index: pageIndex), as allocSpill tries them. */
+  private readonly pagesByDistance: number[][] = [];
+
   constructor(readonly layout: { geom: ApGeometry; scratchCells: readonly number[] }, pg?: PageGeometry) {
     this.pg = pg ?? new PageGeometry(layout.geom);
     this.laneMask = new Int32Array(this.pg.laneCount);
     this.current = new Int32Array(this.pg.banks);
+    this.reserve = this.pg.laneIndex(this.pg.hotBanks[this.pg.hotBanks.length - 1]!, 0, this.pg.lanesPerPage - 1);
+    const lanes: number[] = [], banks: number[] = [], inPage: number[] = [], tracks: number[] = [];
+    for (const bank of this.pg.hotBanks) {
+      for (let l = 0; l < this.pg.lanesPerPage; l++) {
+        const lane = this.pg.laneIndex(bank, 0, l);
+        if (lane === this.reserve) continue;
+        lanes.push(lane);
+        banks.push(bank);
+        inPage.push(l);
+        tracks.push(this.pg.laneTracks[l % this.pg.laneTracks.length]!);
+      }
+    }
+    this.hotLanes = Int32Array.from(lanes);
+    this.hotLaneBank = Int32Array.from(banks);
+    this.hotLaneInPage = Int32Array.from(inPage);
+    this.hotLaneTracks = Int32Array.from(tracks);
     for (const c of layout.scratchCells) {
       const t = Math.floor(c / layout.geom.domains);
       const bank = Math.floor(t / layout.geom.tracksPerGroup);
@@ -238,7 +274,7 @@ export class PagedAllocator {
    * temporaries so that an operand on a busy page of its bank can always be copied to a hot page.
    */
   private get reserveLane(): number {
-    return this.pg.laneIndex(this.pg.hotBanks[this.pg.hotBanks.length - 1]!, 0, this.pg.lanesPerPage - 1);
+    return this.reserve;
   }
 
   private take(bank: number, page: number, width: number, useReserve = false): (PagePlace & { width: number; slot: number }) | null {
@@ -286,24 +322,28 @@ export class PagedAllocator {
    */
   allocTmp(width: number, what: string, pins?: ReadonlyMap<number, number> | (() => ReadonlyMap<number, number>)): { slot: number } & PagePlace {
     this.checkWidth(width, what);
-    for (const bank of this.pg.hotBanks) {
-      const p = this.take(bank, 0, width);
-      if (p) return this.register(p);
+    // take(bank, 0, width) over the hot banks in order, on the precomputed lane list
+    const k = this.hotLaneWithRoom(width);
+    if (k >= 0) {
+      const lane = this.hotLanes[k]!, bank = this.hotLaneBank[k]!;
+      const b = firstFit(this.laneMask[lane]!, this.hotLaneTracks[k]!, width);
+      this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
+      return this.register({ bank, page: 0, lane, bit: b, cell0: this.pg.cellOf(bank, 0, this.hotLaneInPage[k]!, b), width, slot: -1 });
     }
     this.spills++;
     return this.allocSpill(width, what, typeof pins === "function" ? pins() : pins);
   }
 
+  /** The first hot lane (index in hotLanes; staging lane excluded) with room for `width` tracks, or -1. */
+  private hotLaneWithRoom(width: number): number {
+    const lanes = this.hotLanes, tracks = this.hotLaneTracks, mask = this.laneMask;
+    for (let k = 0; k < lanes.length; k++) if (firstFit(mask[lanes[k]!]!, tracks[k]!, width) >= 0) return k;
+    return -1;
+  }
+
   /** Whether a hot page (staging lane excluded) has room for `width` consecutive tracks. */
   hasHotRoom(width: number): boolean {
-    for (const bank of this.pg.hotBanks) {
-      for (let l = 0; l < this.pg.lanesPerPage; l++) {
-        const lane = this.pg.laneIndex(bank, 0, l);
-        if (lane === this.reserveLane) continue;
-        if (firstFit(this.laneMask[lane]!, this.pg.laneTracks[l % this.pg.laneTracks.length]!, width) >= 0) return true;
-      }
-    }
-    return false;
+    return this.hotLaneWithRoom(width) >= 0;
   }
 
   /** A temporary on the spill bank (an evicted hot value), near the bank's page. */
@@ -351,7 +391,8 @@ export class PagedAllocator {
       if (p) return this.register(p);
     }
     const cur = pinned ?? this.current[bank]!;
-    const byDistance = [...this.pg.pageOrder].sort((a, b) => Math.abs(a - cur) - Math.abs(b - cur) || a - b);
+    const at = this.pg.pageIndex(cur);
+    const byDistance = (this.pagesByDistance[at] ??= [...this.pg.pageOrder].sort((a, b) => Math.abs(a - cur) - Math.abs(b - cur) || a - b));
     for (const page of byDistance) {
       const p = this.take(bank, page, width);
       if (p) return this.register(p);
