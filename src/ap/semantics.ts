@@ -84,6 +84,43 @@ function ranger(v: ApValue, plan: MacroPlan, role: string): (x: number) => void 
 }
 
 /**
+ * The threshold op's row loop, apart from evalMacro so that it compiles to tight code (inside the
+ * closure-heavy evalMacro it allocated ~4 GB of boxed numbers per ResNet-18 variant): codes into
+ * `out`, the destination's written cells (old ones, then new ones, all on tracks) and the 2 x runs
+ * of 1s each less-than cell sees. Out-of-range values go to `bad`, which throws.
+ */
+function thresholdRows(
+  sv: ArrayLike<number>, dv: ArrayLike<number> | undefined, out: Int32Array, thresholds: Int32Array, tOff: Int32Array, vmin: number, m: number,
+  mask: number, [slo, shi]: [number, number], [dlo, dhi]: [number, number], bad: (x: number, role: "src" | "dst") => void,
+): { dst: number; lt: Float64Array } {
+  const lt = new Float64Array(tOff.length);
+  const lm = lowMask(m);
+  const T = thresholds.length, Q = tOff.length;
+  let dstCells = 0;
+  for (let r = 0; r < sv.length; r++) {
+    const x = sv[r]!;
+    if (!(x >= slo && x <= shi)) bad(x, "src");
+    let code = 0;
+    for (let k = 0; k < T; k++) if (x >= thresholds[k]!) code++;
+    out[r] = code;
+    if (dv) {
+      const old = dv[r]!;
+      if (!(old >= dlo && old <= dhi)) bad(old, "dst");
+      dstCells += popcount32((old & mask) >>> 0);
+    }
+    dstCells += popcount32((code & mask) >>> 0);
+    // L after step i: value < threshold on bits 0..i (offsets from vmin, unsigned): lowerBitsLess
+    const xu = (x - vmin) & lm;
+    for (let q = 0; q < Q; q++) {
+      const yu = tOff[q]! & lm;
+      const less = (((xu ^ yu ^ (xu - yu)) >>> 1) & lm) >>> 0;
+      lt[q]! += 2 * runsOfOnes(less);
+    }
+  }
+  return { dst: dstCells, lt };
+}
+
+/**
  * Results and data-dependent events (writeCells, flagWriteCells) of a planned macro-op on the
  * given per-row values. Static events come from plan.staticEvents().
  */
@@ -215,17 +252,20 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
         const dv = need(vals, "dst", plan);
         const R = rowsOf(dv);
         out = new Int32Array(R);
+        // whether the marker flips, by bit step kind (first, later) and state (bit, seen a 1):
+        // looked up once per op, not per row and bit (that made ~20M LUT lookups per ResNet-18 variant)
+        const firstLut = negInPlaceLut(true), laterLut = negInPlaceLut(false);
+        const markerFlipsAt = (lut: typeof firstLut): Uint8Array => Uint8Array.from([0, 1, 2, 3], (st) => (lut.post[st]! >>> 2) & 1);
+        const flipFirst = markerFlipsAt(firstLut), flipLater = markerFlipsAt(laterLut);
         for (let r = 0; r < R; r++) {
           inDst(dv[r]!);
           const du = ((dv[r]! & mask) >>> 0);
           const nu = ((0 - du) & mask) >>> 0;
           out[r] = toDst(nu);
           addDst((du ^ nu) >>> 0);
-          for (let i = 0; i < wd; i++) {
-            const lut = negInPlaceLut(i === 0);
-            const state = ((du >>> i) & 1) | ((du & lowMask(i)) !== 0 ? 2 : 0);
-            if (((lut.post[state]! >>> 2) & 1) === 1) markerFlips += 2;
-          }
+          let marks = flipFirst[du & 1]!;
+          for (let i = 1; i < wd; i++) marks += flipLater[((du >>> i) & 1) | ((du & lowMask(i)) !== 0 ? 2 : 0)]!;
+          markerFlips += 2 * marks;
           if (du !== 0) chainFlips += 2;
         }
         break;
@@ -331,28 +371,20 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const sv = need(vals, "src", plan);
       const zero = op.dstInit === "zero";
       const dv = zero ? undefined : need(vals, "dst", plan);
-      const tp = d.threshold!;
       const v = op.src;
-      const inSrc = ranger(v, plan, "src");
-      const m = v.width;
       const [vmin] = valueRange(v);
-      const tOff = tp.distinct.map((u) => u - vmin);
-      const R = rowsOf(sv);
-      out = new Int32Array(R);
-      for (let r = 0; r < R; r++) {
-        inSrc(sv[r]!);
-        let code = 0;
-        for (const t of op.thresholds) if (sv[r]! >= t) code++;
-        out[r] = code;
-        if (dv) {
-          inDst(dv[r]!);
-          addDst(((dv[r]! & mask) >>> 0));
-        }
-        addDst(toPattern(code, wd));
-        // L after step i: value < threshold on bits 0..i (offsets from vmin, unsigned).
-        const vo = sv[r]! - vmin;
-        for (let q = 0; q < tOff.length; q++) ltFlips[q]! += 2 * runsOfOnes(lowerBitsLess(vo, tOff[q]!, m));
+      const tOff = Int32Array.from(d.threshold!.distinct, (u) => u - vmin);
+      out = new Int32Array(rowsOf(sv));
+      const counts = thresholdRows(sv, dv, out, Int32Array.from(op.thresholds), tOff, vmin, v.width, mask, valueRange(v), valueRange(dst), (x, role) =>
+        ranger(role === "src" ? v : dst, plan, role)(x),
+      );
+      if (dstAllTrack) track += counts.dst;
+      else {
+        // destination bits on flag cells: split every row's flips (rare: never in compiled programs)
+        if (dv) for (let r = 0; r < dv.length; r++) addDst((dv[r]! & mask) >>> 0);
+        for (let r = 0; r < out.length; r++) addDst(toPattern(out[r]!, wd));
       }
+      for (let q = 0; q < tOff.length; q++) ltFlips[q]! += counts.lt[q]!;
       break;
     }
   }

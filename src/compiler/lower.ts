@@ -173,6 +173,9 @@ export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitPro
   return { program: b.finish(), stats };
 }
 
+/** No operand ids (tmp's default `near`: one shared array, not one per temporary). */
+const NO_IDS: readonly number[] = [];
+
 /** "a W-bit value", per width (allocation messages; built once, not per temporary). */
 const VALUE_OF_WIDTH: string[] = [];
 
@@ -188,6 +191,11 @@ class Lowerer {
   private readonly loadSources = new Map<object, LoadSource[]>();
   /** Set on interleaved (paged) rows. */
   private readonly paged: PagedAllocator | null;
+  /** The operands of the temporary being placed, and their pages on demand (one closure, not one per temporary). */
+  private nearIds: readonly number[] = NO_IDS;
+  private readonly pinsOfNear = (): Map<number, number> => this.pinsOf(this.nearIds);
+  /** A DAG node's two operands (emitDag: reused for every node). */
+  private readonly operandPair = [0, 0];
   constructor(
     private readonly u: ComputeUnit,
     private readonly ctx: LowerContext,
@@ -215,14 +223,15 @@ class Lowerer {
    * page, else on the spill bank beside the pages of `near` (the op's operands); accumulators
    * (VK_ACC) on the spill bank's pages.
    */
-  private tmp(kind: number, tag: number, tag2: number, min: number, max: number, avoidGroup = -1, near: readonly number[] = []): number {
+  private tmp(kind: number, tag: number, tag2: number, min: number, max: number, avoidGroup = -1, near: readonly number[] = NO_IDS): number {
     const exact = bitsFor(min, max);
     const width = this.ctx.passes.bitwidth ? exact : Math.max(exact, FULL_WIDTH);
     if (width > FULL_WIDTH) throw new RtapError(`a value needs ${width} bits; the AP handles at most ${FULL_WIDTH}`, this.where());
     if (this.paged) {
       const what = (VALUE_OF_WIDTH[width] ??= `a ${width}-bit value`);
       // the operands' pages matter only when the value spills: made then, not per temporary
-      const t = kind === VK_ACC ? this.paged.allocAcc(width, what) : this.paged.allocTmp(width, what, () => this.pinsOf(near));
+      this.nearIds = near;
+      const t = kind === VK_ACC ? this.paged.allocAcc(width, what) : this.paged.allocTmp(width, what, this.pinsOfNear);
       return this.b.addValue(width, min < 0, REGION_TMP, kind, tag, tag2, min, max, t.cell0, t.slot, t.lane, t.bit);
     }
     const t = (this.alloc as RowAllocator).allocTmp(width, `a ${width}-bit value`, avoidGroup);
@@ -236,7 +245,7 @@ class Lowerer {
   private freeTmp(id: number): void {
     if (this.b.region[id] !== REGION_TMP) return;
     this.alloc.freeTmp(this.b.reg[id]!, this.b.width[id]!);
-    this.b.free([id]);
+    this.b.freeOne(id);
   }
 
   // ---------------------------------------------------------------- pages (interleaved rows)
@@ -266,8 +275,16 @@ class Lowerer {
 
   /** Records that the op on these values brings their pages under the ports (the schedule rule of pages.ts). */
   private touch(x: number, y = -1, z = -1): void {
-    const paged = this.paged!, cell0 = this.b.cell0;
-    for (const id of [x, y, z]) if (id >= 0) paged.current[paged.groupOf(cell0[id]!)] = paged.pageOf(cell0[id]!);
+    // three calls, not a loop over [x, y, z]: an array per step was a third of emit's garbage
+    this.touchOne(x);
+    this.touchOne(y);
+    this.touchOne(z);
+  }
+
+  private touchOne(id: number): void {
+    if (id < 0) return;
+    const paged = this.paged!, c = this.b.cell0[id]!;
+    paged.current[paged.groupOf(c)] = paged.pageOf(c);
   }
 
   /**
@@ -275,14 +292,14 @@ class Lowerer {
    * another operand is first copied to a hot page (its bank cannot show two pages at once).
    */
   private emit(op: number, dst: number, a: number, b: number, imm: number, thresholds?: Int32Array): void {
-    const staged: number[] = [];
+    let staged: number[] | undefined; // rare: no array per step
     if (this.paged) {
       for (;;) {
         const bad = this.conflict(dst, a, b);
         if (bad < 0) break;
         if (bad === dst) throw new Error(`internal: destination ${this.b.name(dst)} conflicts with an operand's page`);
         const c = this.stageHot(bad);
-        staged.push(c);
+        (staged ??= []).push(c);
         if (a === bad) a = c;
         if (b === bad) b = c;
       }
@@ -290,7 +307,7 @@ class Lowerer {
     }
     if (op === OP_THRESHOLD) this.b.threshold(dst, a, thresholds!);
     else this.b.step(op, dst, a, b, imm);
-    for (const c of staged) this.freeTmp(c);
+    if (staged) for (const c of staged) this.freeTmp(c);
   }
 
   /** Interleaved rows: a copy of `id` on a hot page (staging an operand whose bank is busy). */
@@ -731,17 +748,24 @@ class Lowerer {
     // Interleaved rows: DAG values on hot pages (evictable to the spill bank when the hot pages are full)
     const hotNodes = new Set<number>();
     schedule.forEach((node, i) => {
-      const a = this.operandOf(dag.lhs[node]!, dag, leaves, ids);
-      let bb = this.operandOf(dag.rhs[node]!, dag, leaves, ids);
+      // operand ids (no Operand object per node: the IN slots matter on serial rows only)
+      const lhsNode = dag.lhs[node]!, rhsNode = dag.rhs[node]!;
+      const aId = lhsNode < dag.inputCount ? leaves[lhsNode]!.id : ids[lhsNode]!;
+      let bId = rhsNode < dag.inputCount ? leaves[rhsNode]!.id : ids[rhsNode]!;
       let staged: number | undefined;
-      if (!this.paged && a.slot && bb.slot && !RowAllocator.lockstep(a.slot, bb.slot)) {
-        staged = this.stage(bb.id);
-        bb = { id: staged };
+      if (!this.paged && lhsNode < dag.inputCount && rhsNode < dag.inputCount) {
+        const sa = leaves[lhsNode]!.slot, sb = leaves[rhsNode]!.slot;
+        if (sa && sb && !RowAllocator.lockstep(sa, sb)) {
+          staged = this.stage(bId);
+          bId = staged;
+        }
       }
       if (this.paged) this.makeHotRoom(dag, node, hotNodes, ids, lastUse, i);
-      const dst = this.tmp(VK_NODE, node, 0, dag.min[node]!, dag.max[node]!, -1, [a.id, bb.id]);
+      this.operandPair[0] = aId;
+      this.operandPair[1] = bId;
+      const dst = this.tmp(VK_NODE, node, 0, dag.min[node]!, dag.max[node]!, -1, this.operandPair);
       if (this.paged && this.paged.isHot(this.b.cell0[dst]!)) hotNodes.add(node);
-      this.emit(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, a.id, bb.id, 0);
+      this.emit(dag.op[node] === DAG_ADD ? OP_ADDOUT : OP_SUBOUT, dst, aId, bId, 0);
       ids[node] = dst;
       if (staged !== undefined) this.freeTmp(staged);
       // operands whose last use this was (once each, if both are the same node)
@@ -789,11 +813,6 @@ class Lowerer {
       hotNodes.delete(victim);
       void i;
     }
-  }
-
-  private operandOf(node: number, dag: ExprDag, leaves: Operand[], ids: Int32Array): Operand {
-    if (node < dag.inputCount) return leaves[node]!;
-    return { id: ids[node]! };
   }
 
   /** Weight folding off: every weight (zeros included) is a stored multiplier: acc += w*x per term. */

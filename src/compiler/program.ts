@@ -326,6 +326,14 @@ export class UnitProgram {
     this.nFree += ids.length;
   }
 
+  /** free([id]) without the array (a temporary dies at nearly every step of a DAG). */
+  freeOne(id: number): void {
+    this.freeList = Grow.i32(this.freeList, this.nFree + 1);
+    this.freeList[this.nFree] = id;
+    this.step(OP_FREE, -1, 1, -1, this.nFree);
+    this.nFree++;
+  }
+
   /** The ids freed by free step i. */
   freed(i: number): Int32Array {
     return this.freeList.subarray(this.imm[i]!, this.imm[i]! + this.a[i]!);
