@@ -90,7 +90,7 @@ function ranger(v: ApValue, plan: MacroPlan, role: string): (x: number) => void 
  * of 1s each less-than cell sees. Out-of-range values go to `bad`, which throws.
  */
 function thresholdRows(
-  sv: ArrayLike<number>, dv: ArrayLike<number> | undefined, out: Int32Array, thresholds: Int32Array, tOff: Int32Array, vmin: number, m: number,
+  sv: ArrayLike<number>, dv: ArrayLike<number> | undefined, out: Int32Array, thresholds: Float64Array, tOff: Int32Array, vmin: number, m: number,
   mask: number, [slo, shi]: [number, number], [dlo, dhi]: [number, number], bad: (x: number, role: "src" | "dst") => void,
 ): { dst: number; lt: Float64Array } {
   const lt = new Float64Array(tOff.length);
@@ -373,9 +373,11 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const dv = zero ? undefined : need(vals, "dst", plan);
       const v = op.src;
       const [vmin] = valueRange(v);
+      // offsets as 32-bit words: lowerBitsLess reads only their low bits; thresholds exact (a
+      // threshold past the value's range must not wrap)
       const tOff = Int32Array.from(d.threshold!.distinct, (u) => u - vmin);
       out = new Int32Array(rowsOf(sv));
-      const counts = thresholdRows(sv, dv, out, Int32Array.from(op.thresholds), tOff, vmin, v.width, mask, valueRange(v), valueRange(dst), (x, role) =>
+      const counts = thresholdRows(sv, dv, out, Float64Array.from(op.thresholds), tOff, vmin, v.width, mask, valueRange(v), valueRange(dst), (x, role) =>
         ranger(role === "src" ? v : dst, plan, role)(x),
       );
       if (dstAllTrack) track += counts.dst;

@@ -284,11 +284,15 @@ export class PagedAllocator {
       if (lane === reserve) continue;
       const tracks = this.pg.laneTracks[l % this.pg.laneTracks.length]!;
       const b = firstFit(this.laneMask[lane]!, tracks, width);
-      if (b < 0) continue;
-      this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
-      return { bank, page, lane, bit: b, cell0: this.pg.cellOf(bank, page, l, b), width, slot: -1 };
+      if (b >= 0) return this.claim(bank, page, lane, l, b, width);
     }
     return null;
+  }
+
+  /** Marks `width` tracks from `bit` of a lane used; the place, without its register yet. */
+  private claim(bank: number, page: number, lane: number, laneInPage: number, bit: number, width: number): PagePlace & { width: number; slot: number } {
+    this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << bit) | 0;
+    return { bank, page, lane, bit, cell0: this.pg.cellOf(bank, page, laneInPage, bit), width, slot: -1 };
   }
 
   private register(p: PagePlace & { width: number; slot: number }): { slot: number } & PagePlace {
@@ -325,10 +329,9 @@ export class PagedAllocator {
     // take(bank, 0, width) over the hot banks in order, on the precomputed lane list
     const k = this.hotLaneWithRoom(width);
     if (k >= 0) {
-      const lane = this.hotLanes[k]!, bank = this.hotLaneBank[k]!;
-      const b = firstFit(this.laneMask[lane]!, this.hotLaneTracks[k]!, width);
-      this.laneMask[lane] |= width >= 32 ? -1 : ((2 ** width - 1) << b) | 0;
-      return this.register({ bank, page: 0, lane, bit: b, cell0: this.pg.cellOf(bank, 0, this.hotLaneInPage[k]!, b), width, slot: -1 });
+      const lane = this.hotLanes[k]!;
+      const bit = firstFit(this.laneMask[lane]!, this.hotLaneTracks[k]!, width);
+      return this.register(this.claim(this.hotLaneBank[k]!, 0, lane, this.hotLaneInPage[k]!, bit, width));
     }
     this.spills++;
     return this.allocSpill(width, what, typeof pins === "function" ? pins() : pins);
