@@ -20,12 +20,13 @@ import { addEvents, addScaledEvents, zeroEvents, type ApEvents } from "../ap/eve
 import type { FaultOptions } from "../ap/faults.js";
 import type { ApGeometry } from "../ap/geometry.js";
 import { MacroPlanCache, expandMacro, type MacroOp, type MacroPlan } from "../ap/macro.js";
+import type { MicroOp } from "../ap/microop.js";
 import { evalMacro } from "../ap/semantics.js";
 import { makeValue, shl, type ApValue } from "../ap/value.js";
 import { RtapError } from "../errors.js";
 import type { QGraph } from "../quantize/qgraph.js";
 import { loadEvents, movementCycles, storeEvents, type MovementContext, type UnitMapping } from "./mapping.js";
-import { offsetsFor, stepNeeds, walkSchedule, addShift, type ShiftSchedule } from "./pages.js";
+import { offsetsFor, stepNeeds, walkSchedule, addShift, type ShiftSchedule, type StepNeeds } from "./pages.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD,
   REGION_TMP, type LoadSource, type UnitProgram,
@@ -105,6 +106,150 @@ export interface SimContext {
   sharedClasses?: SharedClasses;
   /** Bit level: images simulated side by side per chunk, times the unit's arrays (default 64). */
   bitChunkRows?: number;
+  /** Bit level: expanded steps of programs run more than once (see BitStepCache). */
+  bitSteps?: BitStepCache;
+}
+
+/**
+ * The bit level's expanded steps, kept per program: the fault study runs every unit once per
+ * (configuration, faulted image set), and chunked runs once per chunk; expanding every macro-op
+ * afresh each time (toMacroOp, value names, expandMacro, stepNeeds) took ~60% of a fault run on
+ * fmnist-resnet8 (profiled). A step's expansion depends on the program and on the group offsets
+ * the controller has reached there (the page schedule's, the same on every run: faults misalign
+ * the arrays, not the controller), and an entry is reused only from the offsets it was made at.
+ * Bounded by micro-ops held (a big network has millions of distinct ops): past the bound, steps
+ * are expanded afresh as before.
+ */
+export class BitStepCache {
+  private readonly byProgram = new WeakMap<UnitProgram, (BitStep | undefined)[]>();
+  private readonly needsByProgram = new WeakMap<UnitProgram, StepNeeds[]>();
+  /**
+   * Micro-ops are interned: fmnist-resnet8's fault runs expand 3.3 M micro-ops, of which 45
+   * thousand differ (the same LUT passes on the same cells over and over); held one object each,
+   * they took 430 MB. Found by a numeric hash (string keys made interning cost more than it saved).
+   */
+  private readonly microByHash = new Map<number, MicroOp[]>();
+  private held = 0;
+
+  /** `maxHeld`: most interned micro-ops, micro-op references and steps kept (~10-100 bytes each). */
+  constructor(readonly maxHeld = 4_000_000) {}
+
+  /** Interned micro-ops, references, steps and step needs held. */
+  get size(): number {
+    return this.held;
+  }
+
+  /** stepNeeds of step i, kept per program (it allocates per step). */
+  needs(p: UnitProgram, i: number, layout: RowLayout): StepNeeds {
+    let all = this.needsByProgram.get(p);
+    const known = all?.[i];
+    if (known) return known;
+    const n = stepNeeds(p, i, layout);
+    if (this.held >= this.maxHeld) return n;
+    if (!all) this.needsByProgram.set(p, (all = new Array(p.nSteps)));
+    all[i] = n;
+    this.held++;
+    return n;
+  }
+
+  /** The step's expansion if it was made from these offsets. */
+  get(p: UnitProgram, i: number, offsets: Int32Array): BitStep | undefined {
+    const e = this.byProgram.get(p)?.[i];
+    if (!e) return undefined;
+    for (let g = 0; g < offsets.length; g++) if (e.offsets[g] !== offsets[g]) return undefined;
+    return e;
+  }
+
+  /** Keeps a step's expansion (its micro-ops interned), unless the cache is full. */
+  put(p: UnitProgram, i: number, step: BitStep): void {
+    if (this.held + step.micro.length + 1 > this.maxHeld) return;
+    const list = new Array<MicroOp>(step.micro.length);
+    for (let k = 0; k < list.length; k++) list[k] = this.intern(step.micro[k]!);
+    this.held += list.length;
+    let steps = this.byProgram.get(p);
+    if (!steps) this.byProgram.set(p, (steps = new Array(p.nSteps)));
+    if (!steps[i]) this.held++;
+    steps[i] = { ...step, micro: list };
+  }
+
+  private intern(m: MicroOp): MicroOp {
+    const h = microHash(m);
+    let bucket = this.microByHash.get(h);
+    if (!bucket) this.microByHash.set(h, (bucket = []));
+    for (const x of bucket) if (sameMicro(x, m)) return x;
+    bucket.push(m);
+    this.held++;
+    return m;
+  }
+}
+
+function hashNumbers(h: number, xs: readonly number[] | null): number {
+  if (xs === null) return Math.imul(h ^ 0x9e3779b9, 0x01000193);
+  for (let i = 0; i < xs.length; i++) h = Math.imul(h ^ (xs[i]! + 1), 0x01000193);
+  return Math.imul(h ^ xs.length, 0x01000193);
+}
+
+const MICRO_KINDS: Record<MicroOp["op"], number> = { compare: 1, write: 2, tag: 3, shift: 4, readRow: 5, writeRow: 6 };
+const TAG_FNS: Record<string, number> = { set: 1, clear: 2, not: 3, first: 4, and: 5, or: 6 };
+
+function microHash(m: MicroOp): number {
+  let h = Math.imul(0x811c9dc5 ^ MICRO_KINDS[m.op], 0x01000193);
+  switch (m.op) {
+    case "compare":
+      return hashNumbers(hashNumbers(Math.imul(h ^ TAG_FNS[m.combine]!, 0x01000193), m.cols), m.bits);
+    case "write":
+      return hashNumbers(hashNumbers(h, m.cols), m.bits);
+    case "tag":
+      return Math.imul(h ^ TAG_FNS[m.fn]!, 0x01000193);
+    case "shift":
+      h = Math.imul(h ^ m.group, 0x01000193);
+      return Math.imul(h ^ (m.n + 1024), 0x01000193);
+    case "readRow":
+    case "writeRow":
+      return hashNumbers(Math.imul(h ^ m.row, 0x01000193), m.cols);
+  }
+}
+
+function sameNumbers(a: readonly number[] | null, b: readonly number[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameMicro(x: MicroOp, m: MicroOp): boolean {
+  if (x.op !== m.op) return false;
+  switch (m.op) {
+    case "compare": {
+      const c = x as typeof m;
+      return c.combine === m.combine && sameNumbers(c.cols, m.cols) && sameNumbers(c.bits, m.bits);
+    }
+    case "write": {
+      const c = x as typeof m;
+      return sameNumbers(c.cols, m.cols) && sameNumbers(c.bits, m.bits);
+    }
+    case "tag":
+      return (x as typeof m).fn === m.fn;
+    case "shift":
+      return (x as typeof m).group === m.group && (x as typeof m).n === m.n;
+    case "readRow":
+    case "writeRow": {
+      const c = x as typeof m;
+      return c.row === m.row && sameNumbers(c.cols, m.cols);
+    }
+  }
+}
+
+/**
+ * A compute step expanded for the bit level: its micro-ops from `offsets`, after moving groups to
+ * `start` (serial rows), ending at `endOffsets` (the plan's micro-ops only: the plan itself holds
+ * the op, its values and its bit steps, several times the memory).
+ */
+export interface BitStep {
+  offsets: Int32Array;
+  start?: Int32Array;
+  micro: readonly MicroOp[];
+  endOffsets: readonly number[];
 }
 
 /**
@@ -153,7 +298,10 @@ function compactPlan(p: MacroPlan): MacroPlan {
 }
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
-  return { q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(), schedules: new WeakMap(), segmentShiftCycles: new WeakMap(), segmentStatic: new WeakMap() };
+  return {
+    q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(),
+    schedules: new WeakMap(), segmentShiftCycles: new WeakMap(), segmentStatic: new WeakMap(), bitSteps: new BitStepCache(),
+  };
 }
 
 export interface UnitEvents {
@@ -1180,7 +1328,7 @@ function simulateBits(
     for (let i = 0; i < p.nSteps; i++) {
       const o = p.op[i]!;
       if (n0 === 0) moves.step(i);
-      const needs = stepNeeds(p, i, ctx.layout);
+      const needs = ctx.bitSteps ? ctx.bitSteps.needs(p, i, ctx.layout) : stepNeeds(p, i, ctx.layout);
       // (serial rows' compute steps move below, straight to their first bit step)
       if (ctx.layout.kind !== "serial" || o === OP_LOAD || o === OP_STORE) needs.groups.forEach((g, r) => shiftTo(g, needs.starts[r]!));
       switch (o) {
@@ -1237,20 +1385,30 @@ function simulateBits(
           break;
         }
         default: {
-          // expanded afresh (not cached: a big network has millions of distinct ops), from where
-          // the groups are, not returning home
-          const op = toMacroOp(p, i, ctx.layout)!;
-          if (ctx.layout.kind === "serial") {
-            // straight to the first bit step's offsets (the schedule's move, src/compiler/pages.ts)
-            const start = serialStart(expandMacro(op, ctx.geom, { returnHome: false }), ctx.geom);
+          // expanded from where the groups are, not returning home (kept for the next run: BitStepCache)
+          let step = ctx.bitSteps?.get(p, i, cur);
+          if (!step) {
+            const offsets = Int32Array.from(cur);
+            const op = toMacroOp(p, i, ctx.layout)!;
+            let start: Int32Array | undefined;
+            if (ctx.layout.kind === "serial") {
+              // straight to the first bit step's offsets (the schedule's move, src/compiler/pages.ts)
+              start = serialStart(expandMacro(op, ctx.geom, { returnHome: false }), ctx.geom);
+              needs.groups.forEach((g) => shiftTo(g, start![g]!));
+            }
+            const plan = expandMacro(op, ctx.geom, { offsets: cur, returnHome: false });
+            if (ctx.layout.kind === "interleaved" && plan.micro.some((m) => m.op === "shift")) {
+              throw new Error(`internal: ${op.kind} in unit "${p.unit}" needs a shift inside its expansion on an interleaved row`);
+            }
+            step = { offsets, micro: plan.micro, endOffsets: plan.endOffsets };
+            if (start) step.start = start;
+            ctx.bitSteps?.put(p, i, step);
+          } else if (step.start) {
+            const start = step.start;
             needs.groups.forEach((g) => shiftTo(g, start[g]!));
           }
-          const plan = expandMacro(op, ctx.geom, { offsets: cur, returnHome: false });
-          if (ctx.layout.kind === "interleaved" && plan.micro.some((m) => m.op === "shift")) {
-            throw new Error(`internal: ${op.kind} in unit "${p.unit}" needs a shift inside its expansion on an interleaved row`);
-          }
-          for (const arr of arrays) arr.run(plan.micro);
-          cur.set(plan.endOffsets);
+          for (const arr of arrays) arr.run(step.micro);
+          cur.set(step.endOffsets);
         }
       }
     }
