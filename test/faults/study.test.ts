@@ -21,9 +21,12 @@ function accuracy(pred: Int32Array, labels: Uint8Array): number {
   return k / pred.length;
 }
 
-test("fmnist-resnet8, 200 images, interleaved: rate 0 is fault-free exactly; at 1e-3 unprotected drops >= 5 points, p-ECC stays within 0.5", () => {
+// 100 images: the unprotected drop measured 16-18 points on them (seeds 1-3), far above the bound;
+// p-ECC must change no prediction at all
+test("fmnist-resnet8, 100 images, interleaved: rate 0 is fault-free exactly; at 1e-3 unprotected drops >= 5 points, p-ECC stays within 0.5", () => {
+  const IMAGES = 100;
   const q = loadQuantizedModel(MODEL, {}).qgraph;
-  const ds = loadDataset(DATA, { limit: 200 });
+  const ds = loadDataset(DATA, { limit: IMAGES });
   const s = prepareFaultSetup(q, "rtm-ap", ds.images, ds.labels, ds.count);
   const clean = accuracy(s.cleanPred, ds.labels!);
   assert.ok(clean > 0.85, `fault-free accuracy ${clean}`);
@@ -42,7 +45,7 @@ test("fmnist-resnet8, 200 images, interleaved: rate 0 is fault-free exactly; at 
   assert.ok(Math.abs(dropPecc) <= 0.005, `protected drop ${dropPecc}`);
   // ~rate x trials faults per inference, every one corrected (single-step errors, checked every shift)
   const expected = 1e-3 * s.shiftTrials.reduce((a, b) => a + b, 0);
-  assert.ok(Math.abs(pecc.faults / 200 - expected) < 0.02 * expected, `${pecc.faults / 200} vs ${expected}`);
+  assert.ok(Math.abs(pecc.faults / IMAGES - expected) < 0.02 * expected, `${pecc.faults / IMAGES} vs ${expected}`);
   assert.ok(pecc.corrected >= pecc.faults * 0.99 && pecc.uncorrectable === 0, `${pecc.corrected} of ${pecc.faults}`);
   // the default grid spans 0.1 .. 1e6 expected faults per inference, so it holds 1e-3 between its ends
   const grid = defaultRates(s, "shift");
