@@ -16,7 +16,7 @@
  *   marker:      2 per step that marks the row (in-place negation).
  */
 import { RtapError } from "../errors.js";
-import { ctz32, lowMask, popcount32, runsOfOnes } from "./bits.js";
+import { ctz32, lowMask, POW2, popcount32, runsOfOnes } from "./bits.js";
 import type { ApGeometry } from "./geometry.js";
 import { negInPlaceLut } from "./luts.js";
 import { macroWhere, type MacroPlan } from "./macro.js";
@@ -63,8 +63,8 @@ function patterner(o: Operand, wd: number): (x: number) => number {
 
 /** The integer a pattern of the value's width stands for. */
 function signer(v: { width: number; signed: boolean }): (p: number) => number {
-  const half = 2 ** (v.width - 1);
-  const full = 2 ** v.width;
+  const half = POW2[v.width - 1]!;
+  const full = POW2[v.width]!;
   return v.signed ? (p) => (p >= half ? p - full : p) : (p) => p;
 }
 
@@ -173,8 +173,8 @@ export function evalMacro(plan: MacroPlan, geom: ApGeometry, vals: MacroValues):
       const vm = lowMask(src.value.width);
       const srcSigned = src.value.signed;
       const isAdd = op.kind === "add";
-      const half = 2 ** (wd - 1);
-      const full2 = 2 ** wd;
+      const half = POW2[wd - 1]!;
+      const full2 = POW2[wd]!;
       const dSigned = dst.signed;
       const capture = d.signA >= 0;
       let dstFlips = 0;

@@ -6,6 +6,7 @@
  * expander plans the shifts each layout needs.
  */
 import { RtapError } from "../errors.js";
+import { LOW_BITS_I32, POW2 } from "./bits.js";
 
 /** Widest value: every value fits a 32-bit JS integer with room for a carry-out. */
 export const MAX_WIDTH = 31;
@@ -54,23 +55,23 @@ export function slice(v: ApValue, lo: number, width: number, signed = v.signed, 
 
 /** Smallest and largest integer the value can hold. */
 export function valueRange(v: { width: number; signed: boolean }): [number, number] {
-  return v.signed ? [-(2 ** (v.width - 1)), 2 ** (v.width - 1) - 1] : [0, 2 ** v.width - 1];
+  return v.signed ? [-POW2[v.width - 1]!, POW2[v.width - 1]! - 1] : [0, POW2[v.width]! - 1];
 }
 
 /** The bit pattern (0 .. 2^width - 1) of integer x in `width` bits, two's complement. */
 export function toPattern(x: number, width: number): number {
-  return width >= 32 ? x >>> 0 : (x & (2 ** width - 1)) >>> 0;
+  return width >= 32 ? x >>> 0 : (x & LOW_BITS_I32[width]!) >>> 0;
 }
 
 /** The integer a `width`-bit pattern stands for. */
 export function fromPattern(p: number, width: number, signed: boolean): number {
   const u = toPattern(p, width);
-  return signed && u >= 2 ** (width - 1) ? u - 2 ** width : u;
+  return signed && u >= POW2[width - 1]! ? u - POW2[width]! : u;
 }
 
 /** Wraps an integer to the range of a value (what a `width`-bit register keeps). */
 export function wrapTo(x: number, v: { width: number; signed: boolean }): number {
-  const m = 2 ** v.width;
+  const m = POW2[v.width]!;
   const u = ((x % m) + m) % m;
   return v.signed && u >= m / 2 ? u - m : u;
 }

@@ -118,9 +118,18 @@ export function opInputs(op: QOp): string[] {
 
 /** Bits needed to hold every integer in [min, max]: unsigned when min >= 0, else two's complement. */
 export function bitsFor(min: number, max: number): number {
-  if (min >= 0) return max <= 0 ? 1 : Math.floor(Math.log2(max)) + 1;
+  if (min >= 0) return max <= 0 ? 1 : magnitudeBits(max);
   const mag = Math.max(-min - 1, max);
-  return (mag <= 0 ? 0 : Math.floor(Math.log2(mag)) + 1) + 1;
+  return (mag <= 0 ? 0 : magnitudeBits(mag)) + 1;
+}
+
+/**
+ * floor(log2(x)) + 1 for x > 0: by clz32 from 1 up to 2^31 (the same result: log2 of an integer
+ * below 2^31 is never rounded across an integer), Math.log2 (~25 ns here; the compiler asks
+ * millions of times) elsewhere.
+ */
+function magnitudeBits(x: number): number {
+  return x >= 1 && x < 2147483648 ? 32 - Math.clz32(x) : Math.floor(Math.log2(x)) + 1;
 }
 
 export function tensorMin(t: QTensor): number {
