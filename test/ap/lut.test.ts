@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateLut, formatLut, type Lut, type LutSpec, type TargetBit } from "../../src/ap/lut.js";
 import * as L from "../../src/ap/luts.js";
+import { repoPath } from "../repo.js";
 
 /**
  * Independent check of a pass list: run every possible starting state through the passes as the
@@ -117,6 +118,6 @@ test("formatLut prints one row per pass with key and write", () => {
 
 test("docs/ap.md carries the generated LUT tables verbatim", async () => {
   const { readFileSync } = await import("node:fs");
-  const doc = readFileSync(new URL("../../docs/ap.md", import.meta.url), "utf8");
+  const doc = readFileSync(repoPath("docs", "ap.md"), "utf8");
   assert.ok(doc.includes(L.lutTablesMarkdown()), "regenerate the appendix of docs/ap.md from lutTablesMarkdown()");
 });

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { FASHION_MNIST_DIR } from "../../src/data/dataset.js";
 import type { DatasetSummary } from "../../src/cli/commands/datasets.js";
 import { lastLine, rtap } from "./helpers.js";
+import { repoPath } from "../repo.js";
 
 // Absolute, so the tests do not depend on the working directory.
-const FIXTURE = fileURLToPath(new URL("../fixtures/fashion-mnist-slice", import.meta.url));
+const FIXTURE = repoPath("test", "fixtures", "fashion-mnist-slice");
 const skipNoPackage = existsSync(FASHION_MNIST_DIR)
   ? false
   : `${FASHION_MNIST_DIR} is absent (install the Debian package dataset-fashion-mnist to run this test)`;

@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { RtapError } from "../../src/errors.js";
 import { RTAP_VERSION } from "../../src/version.js";
 import { lastLine, rtap } from "./helpers.js";
+import { REPO_ROOT, repoPath } from "../repo.js";
 
 // Absolute, so the tests do not depend on the working directory.
-const FIXTURE = fileURLToPath(new URL("../fixtures/fashion-mnist-slice", import.meta.url));
+const FIXTURE = repoPath("test", "fixtures", "fashion-mnist-slice");
 
 test("--version prints the version and exits 0", async () => {
   const r = await rtap(["--version"]);
@@ -88,7 +88,7 @@ test("any other exception is an internal error (exit 70); stack only with RTAP_D
 test("end to end: the real entry point via tsx (version, JSON output, user error, unknown command)", () => {
   const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
     spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      cwd: REPO_ROOT,
       encoding: "utf8",
       env: { ...process.env, RTAP_DEBUG: "" },
     });

@@ -6,8 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { RtapError } from "../../src/errors.js";
 import { archConfigDir, loadArch, parseArch } from "../../src/ap/config.js";
 import { EVENT_KINDS, zeroEvents, type ApEvents } from "../../src/ap/events.js";
@@ -23,8 +22,9 @@ import {
   type ApPricedKind,
   type ApShape,
 } from "../../src/cost/ap.js";
+import { repoPath } from "../repo.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = repoPath("test", "cost");
 const tiny = loadApTechnology(join(here, "fixtures", "tiny-ap.yaml"));
 /** 3 tiles x 2 arrays of 8 rows; 4 tracks of 8 domains with 1 port each. */
 const SHAPE: ApShape = { tiles: 3, arraysPerTile: 2, rows: 8, tracksPerRow: 4, domainsPerTrack: 8, portsPerTrack: 1 };

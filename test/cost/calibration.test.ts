@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BIG_COMPONENTS, calibrateNeuroSim } from "../../src/cost/calibration.js";
 import { NEUROSIM_RUN_A, NEUROSIM_RUN_B, NEUROSIM_RESNET18_TABLE, neurosimResnet18Workload } from "../../src/cost/neurosim.js";
+import { repoPath } from "../repo.js";
 
 const within = (r: number, f: number): boolean => r <= f && r >= 1 / f;
 
@@ -48,9 +49,7 @@ for (const run of [NEUROSIM_RUN_A, NEUROSIM_RUN_B]) {
 
 test("docs/results.md holds the current calibration section (regenerate: npx tsx scripts/calibrate-crossbar.ts)", async () => {
   const { readFileSync } = await import("node:fs");
-  const { join, dirname } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
   const { calibrationMarkdown } = await import("../../src/cost/calibration.js");
-  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "results.md"), "utf8");
+  const doc = readFileSync(repoPath("docs", "results.md"), "utf8");
   assert.ok(doc.includes(calibrationMarkdown()), "docs/results.md calibration section is stale");
 });

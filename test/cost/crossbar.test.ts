@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadCrossbarTechnology } from "../../src/cost/technology.js";
 import { crossbarCost, crossbarLayerCost, colsPerWeight, subarrayOutputBits } from "../../src/cost/crossbar.js";
 import { workloadFromLayerTable } from "../../src/cost/workload.js";
 import { withParam } from "../../src/cost/overrides.js";
+import { repoPath } from "../repo.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = repoPath("test", "cost");
 const tiny = loadCrossbarTechnology(join(here, "fixtures", "tiny-crossbar.yaml"));
 
 /** Relative closeness for energies built from several SI products (1e-12 is far below any modelling step). */

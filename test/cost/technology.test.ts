@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { RtapError } from "../../src/errors.js";
 import {
   SHIPPED_TECHNOLOGIES,
@@ -16,8 +15,9 @@ import {
 } from "../../src/cost/technology.js";
 import { listParams } from "../../src/cost/params.js";
 import { nodeFactor } from "../../src/cost/scaling.js";
+import { repoPath } from "../repo.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = repoPath("test", "cost");
 const fixture = (name: string): string => join(here, "fixtures", name);
 
 test("every shipped technology file loads, and every number has a source or an assumption flag", () => {

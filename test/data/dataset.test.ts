@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,9 +15,10 @@ import {
 } from "../../src/data/dataset.js";
 import { encodeIdx, IDX_IMAGES_MAGIC, parseIdx } from "../../src/data/idx.js";
 import { CIFAR10_RECORD_BYTES } from "../../src/data/cifar10.js";
+import { repoPath } from "../repo.js";
 
 // Absolute, so the tests do not depend on the working directory.
-const FIXTURE = fileURLToPath(new URL("../fixtures/fashion-mnist-slice", import.meta.url));
+const FIXTURE = repoPath("test", "fixtures", "fashion-mnist-slice");
 const havePackage = existsSync(join(FASHION_MNIST_DIR, "t10k-images-idx3-ubyte.gz"));
 const skipNoPackage = havePackage
   ? false

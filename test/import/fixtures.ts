@@ -5,13 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { FASHION_MNIST_DIR } from "../../src/data/dataset.js";
+import { repoPath } from "../repo.js";
 
 /** Copies of ../shared/models that ship with the repository (fmnist-resnet8 in three encodings). */
-export const FIXTURE_MODELS = fileURLToPath(new URL("../fixtures/models", import.meta.url));
+export const FIXTURE_MODELS = repoPath("test", "fixtures", "models");
 /** ../shared/models next to the checkout; only resnet18-torchvision.onnx is not copied into the fixtures. */
-export const SHARED_MODELS = fileURLToPath(new URL("../../../shared/models", import.meta.url));
+export const SHARED_MODELS = repoPath("..", "shared", "models");
 
 export const FMNIST_ENCODINGS = ["fmnist-resnet8.onnx", "fmnist-resnet8.qdq.onnx", "fmnist-resnet8.bn.onnx"] as const;
 export type FmnistEncoding = (typeof FMNIST_ENCODINGS)[number];
@@ -32,6 +32,6 @@ export const skipNoFashionMnist: string | false = HAVE_FASHION_MNIST
   : `${FASHION_MNIST_DIR} is absent (install the Debian package dataset-fashion-mnist to run this test)`;
 
 /** The 256-image Fashion-MNIST slice in the repository, as a dataset spec. */
-export const FMNIST_SLICE_SPEC = `idx:${fileURLToPath(new URL("../fixtures/fashion-mnist-slice", import.meta.url))}`;
+export const FMNIST_SLICE_SPEC = `idx:${repoPath("test", "fixtures", "fashion-mnist-slice")}`;
 /** The full test set when installed, else the slice. */
 export const FMNIST_SPEC = HAVE_FASHION_MNIST ? "fashion-mnist" : FMNIST_SLICE_SPEC;
