@@ -538,13 +538,41 @@ export class ApArray {
     }
   }
 
+  /**
+   * Stores values[j] into value `v` of row rows[j], for the j < n with owner[j] === k (testbench
+   * load of the rows this array holds; other rows keep their contents). Writes only those rows:
+   * reading the whole value back to keep the others was ~15% of a bit-level run.
+   */
+  setRows(v: ApValue, rows: Int32Array, values: Int32Array, owner: Int32Array, k: number, n: number): void {
+    const W = this.words;
+    const st = this.state;
+    for (let i = 0; i < v.width; i++) {
+      const base = v.cells[i]! * W;
+      for (let j = 0; j < n; j++) {
+        if (owner[j] !== k) continue;
+        const r = rows[j]!;
+        if (r < 0 || r >= this.rows) throw new RtapError(`row ${r} does not exist (0..${this.rows - 1})`, `value "${v.name}"`);
+        const at = base + (r >>> 5), m = 1 << (r & 31);
+        st[at] = (values[j]! >> i) & 1 ? st[at]! | m : st[at]! & ~m;
+      }
+    }
+  }
+
   /** Value `v` in every row, as signed or unsigned integers per `v.signed` (testbench read). */
   getValue(v: ApValue): Int32Array {
     const out = new Int32Array(this.rows);
     const W = this.words;
+    const st = this.state;
+    const R = this.rows;
     for (let i = 0; i < v.width; i++) {
       const base = v.cells[i]! * W;
-      for (let r = 0; r < this.rows; r++) out[r] = out[r]! | (((this.state[base + (r >>> 5)]! >>> (r & 31)) & 1) << i);
+      // word by word, skipping words with no bit set
+      for (let w = 0; w < W; w++) {
+        const x = st[base + w]!;
+        if (x === 0) continue;
+        const r0 = w << 5, r1 = Math.min(R, r0 + 32);
+        for (let r = r0; r < r1; r++) out[r] = out[r]! | (((x >>> (r - r0)) & 1) << i);
+      }
     }
     if (v.signed && v.width < 32) {
       const sh = 32 - v.width;

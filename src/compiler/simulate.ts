@@ -1334,6 +1334,7 @@ function simulateBits(
   // independent under SIMD, so each image's events are exactly those of its own R-row array).
   const chunk = Math.max(1, Math.min(batch, Math.floor((ctx.bitChunkRows ?? 64) / Math.max(1, arraysTotal)) || 1));
   const scratch = new Int32Array(P);
+  const loadRows = new Int32Array(P);
   for (let n0 = 0; n0 < batch; n0 += chunk) {
     const nb = Math.min(chunk, batch - n0);
     const geom = ctx.geom.withRows(R * nb);
@@ -1362,18 +1363,12 @@ function simulateBits(
           const t = q.tensors.get(s.tensor)!;
           const per = t.shape[0] * t.shape[1] * t.shape[2];
           const v = val(p.dst[i]!);
-          const cur = arrays.map((arr) => arr.getValue(v));
-          const touched = new Uint8Array(arraysTotal);
+          // only the rows that hold positions are written (idle rows keep their contents: never loaded)
           for (let n = 0; n < nb; n++) {
             fillLoad(scratch, env.get(s.tensor)!.subarray((n0 + n) * per, (n0 + n + 1) * per), s, t.shape, 1, OH, OW);
-            for (let pos = 0; pos < P; pos++) {
-              cur[posArray[pos]!]![n * R + posRow[pos]!] = scratch[pos]!;
-              touched[posArray[pos]!] = 1;
-            }
+            for (let pos = 0; pos < P; pos++) loadRows[pos] = n * R + posRow[pos]!;
+            for (let k = 0; k < arraysTotal; k++) arrays[k]!.setRows(v, loadRows, scratch, posArray, k, P);
           }
-          arrays.forEach((arr, k) => {
-            if (touched[k]) arr.setValue(v, cur[k]!); // idle rows keep their contents (never loaded)
-          });
           break;
         }
         case OP_STORE: {
