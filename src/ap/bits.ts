@@ -27,13 +27,11 @@ export function ctz32(x: number): number {
 }
 
 /**
- * 2^n for n in 0..64, exact (a table: V8 computes `2 ** n` with a general pow, ~100 ns here, and
- * the word-level kernels asked for several per step: ~8% of a ResNet-18 compare, profiled).
+ * 2^n for n in 0..64, exact. A table, and lowMask below is shifts: V8 computes `2 ** n` with a
+ * general pow (~100 ns here), and the word-level kernels asked for three per step (~11% of the add
+ * kernel's line-level profile on ResNet-18).
  */
 export const POW2: Float64Array = Float64Array.from({ length: 65 }, (_, n) => 2 ** n);
-
-/** The low n bits set, as a signed 32-bit integer (n in 0..32; 32: -1), a table for the same reason. */
-export const LOW_BITS_I32: Int32Array = Int32Array.from({ length: 33 }, (_, n) => (n >= 32 ? -1 : (2 ** n - 1) | 0));
 
 /** Mask of the low n bits (n in 0..32). */
 export function lowMask(n: number): number {

@@ -6,7 +6,7 @@
  * expander plans the shifts each layout needs.
  */
 import { RtapError } from "../errors.js";
-import { LOW_BITS_I32, POW2 } from "./bits.js";
+import { lowMask, POW2 } from "./bits.js";
 
 /** Widest value: every value fits a 32-bit JS integer with room for a carry-out. */
 export const MAX_WIDTH = 31;
@@ -60,7 +60,7 @@ export function valueRange(v: { width: number; signed: boolean }): [number, numb
 
 /** The bit pattern (0 .. 2^width - 1) of integer x in `width` bits, two's complement. */
 export function toPattern(x: number, width: number): number {
-  return width >= 32 ? x >>> 0 : (x & LOW_BITS_I32[width]!) >>> 0;
+  return width >= 32 ? x >>> 0 : (x & lowMask(width)) >>> 0;
 }
 
 /** The integer a `width`-bit pattern stands for. */

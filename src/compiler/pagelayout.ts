@@ -18,7 +18,7 @@
  * word for the word-level simulator's record of stale bits.
  */
 import { RtapError } from "../errors.js";
-import { LOW_BITS_I32 } from "../ap/bits.js";
+import { lowMask } from "../ap/bits.js";
 import type { ApGeometry } from "../ap/geometry.js";
 
 /** Where an interleaved value sits. */
@@ -292,7 +292,7 @@ export class PagedAllocator {
 
   /** Marks `width` tracks from `bit` of a lane used; the place, without its register yet. */
   private claim(bank: number, page: number, lane: number, laneInPage: number, bit: number, width: number): PagePlace & { width: number; slot: number } {
-    this.laneMask[lane] |= width >= 32 ? -1 : (LOW_BITS_I32[width]! << bit) | 0;
+    this.laneMask[lane] |= width >= 32 ? -1 : (lowMask(width) << bit) | 0;
     return { bank, page, lane, bit, cell0: this.pg.cellOf(bank, page, laneInPage, bit), width, slot: -1 };
   }
 
@@ -410,7 +410,7 @@ export class PagedAllocator {
     const lane = reg < this.laneOf.length ? this.laneOf[reg]! : -1;
     if (lane < 0) throw new Error(`internal: register ${slot} is not allocated`);
     this.laneOf[reg] = -1;
-    this.laneMask[lane] &= ~(width >= 32 ? -1 : (LOW_BITS_I32[width]! << this.bitOf[reg]!) | 0);
+    this.laneMask[lane] &= ~(width >= 32 ? -1 : (lowMask(width) << this.bitOf[reg]!) | 0);
     this.freeRegs.push(reg);
     this.live--;
     this.tmpBits -= width;

@@ -21,7 +21,7 @@ import type { FaultOptions } from "../ap/faults.js";
 import type { ApGeometry } from "../ap/geometry.js";
 import { MacroPlanCache, expandMacro, type MacroOp, type MacroPlan } from "../ap/macro.js";
 import type { MicroOp } from "../ap/microop.js";
-import { LOW_BITS_I32 } from "../ap/bits.js";
+import { lowMask } from "../ap/bits.js";
 import { evalMacro } from "../ap/semantics.js";
 import { makeValue, shl, type ApValue } from "../ap/value.js";
 import { RtapError } from "../errors.js";
@@ -748,7 +748,7 @@ function simulateFast(
       pats[r] = pat;
     }
     const w = p.width[id]!, lb = p.laneBit[id]!;
-    const m = LOW_BITS_I32[w]!;
+    const m = lowMask(w) | 0;
     const ml = m << lb;
     for (let k = 0; k < N; k++) pat[k] = (pat[k]! & ~ml) | ((data[k]! & m) << lb);
   };
@@ -976,11 +976,11 @@ function inPlaceInfo(plan: MacroPlan, geom: ApGeometry): InPlaceInfo | null {
  */
 function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: Int32Array | undefined, lb: number, N: number, realRows: number, idle: number): Float64Array {
   const { wd, dSigned, shift: s, srcSigned, capture } = info;
-  const mask = LOW_BITS_I32[wd]!;
+  const mask = lowMask(wd) | 0;
   const laneMask = mask << lb;
-  const vm = srcSigned ? -1 : LOW_BITS_I32[info.srcWidth]!;
+  const vm = srcSigned ? -1 : lowMask(info.srcWidth) | 0;
   const live = s < wd;
-  const chainMask = live ? LOW_BITS_I32[wd - s]! : 0;
+  const chainMask = live ? lowMask(wd - s) | 0 : 0;
   const sgn = info.isAdd ? 1 : -1;
   const sh = 32 - wd;
   let dstW = 0, chainW = 0, signW = 0;
@@ -1061,8 +1061,8 @@ function copyInfo(plan: MacroPlan, geom: ApGeometry): CopyInfo | null {
  */
 function copyKernel(info: CopyInfo, sv: Int32Array, old: Int32Array, out: Int32Array, N: number, realRows: number, idle: number): Float64Array {
   const { wd, dSigned, shift: s, srcSigned, capture } = info;
-  const mask = LOW_BITS_I32[wd]!;
-  const vm = srcSigned ? -1 : LOW_BITS_I32[info.srcWidth]!;
+  const mask = lowMask(wd) | 0;
+  const vm = srcSigned ? -1 : lowMask(info.srcWidth) | 0;
   const live = s < wd;
   const keep = ~info.alias;
   const sh = 32 - wd;
@@ -1125,8 +1125,8 @@ function addOutKernel(
   isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, lb: number, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
 ): Float64Array {
-  const mask = LOW_BITS_I32[wd]!;
-  const am = (aSigned ? -1 : LOW_BITS_I32[aw]!) & mask, bm = (bSigned ? -1 : LOW_BITS_I32[bw]!) & mask;
+  const mask = lowMask(wd) | 0;
+  const am = (aSigned ? -1 : lowMask(aw)) & mask, bm = (bSigned ? -1 : lowMask(bw)) & mask;
   // sign extension by shifting up and back (0: unsigned values stay as they are)
   const ext = dSigned ? 32 - wd : 0;
   const sgn = isAdd ? 1 : -1;
