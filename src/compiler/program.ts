@@ -127,12 +127,18 @@ function capacityFor(n: number, old: number): number {
   return c;
 }
 
+/**
+ * Growing a program array copies what it holds into a buffer of twice the size. The new entries
+ * are not zeroed: every entry below the count is written (addValue, step, free) before anything
+ * reads it, and nothing reads above the count (finish views the arrays at their counts). The zero
+ * fill was about half of the growth's cost, which was ~15% of a ResNet-18 stage-4 task with loop
+ * interchange off (profiled; those programs reach 5 x 10^6 steps).
+ */
 class Grow {
   static i32(a: Int32Array, n: number): Int32Array {
     if (n <= a.length) return a;
     const b = new Int32Array(takeBuffer(capacityFor(n, a.length) * 4));
     b.set(a);
-    b.fill(0, a.length);
     giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
@@ -140,7 +146,6 @@ class Grow {
     if (n <= a.length) return a;
     const b = new Uint8Array(takeBuffer(capacityFor(n, a.length)));
     b.set(a);
-    b.fill(0, a.length);
     giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
@@ -148,7 +153,6 @@ class Grow {
     if (n <= a.length) return a;
     const b = new Float64Array(takeBuffer(capacityFor(n, a.length) * 8));
     b.set(a);
-    b.fill(0, a.length);
     giveBuffer(a.buffer as ArrayBuffer);
     return b;
   }
