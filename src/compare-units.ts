@@ -20,6 +20,7 @@ import { mapPositions, type MovementContext, type UnitMapping } from "./compiler
 import { compileUnitAt, planNetwork, runUnit, stationarySummary, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
 import { cachedPartProfile, makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
 import { networkCycleDeltas, scheduleUnit, type ScheduleSummary } from "./compiler/schedule.js";
+import type { ProgramSizes } from "./compiler/program.js";
 import type { ComputeUnit } from "./compiler/units.js";
 import { RtapError } from "./errors.js";
 import type { QGraph } from "./quantize/qgraph.js";
@@ -143,6 +144,11 @@ export class UnitTaskRunner {
   private readonly buffers = new Map<number, Int32Array[]>();
   /** Structural classes by architecture (every variant on one architecture shares them). */
   private readonly classes = new Map<string, SharedClasses>();
+  /**
+   * Sizes of the last program of each unit this thread compiled (any variant): the next variant's
+   * program of that unit reserves them up front (its variants differ by less than 2x).
+   */
+  private readonly unitSizes = new Map<number, ProgramSizes>();
 
   constructor(
     readonly q: QGraph,
@@ -201,7 +207,8 @@ export class UnitTaskRunner {
   run(variant: number, unit: number): UnitTaskResult {
     const st = this.state(variant);
     const { plan } = st;
-    const cu = compileUnitAt(plan, unit);
+    const cu = compileUnitAt(plan, unit, this.unitSizes.get(unit));
+    if (!cu.stationary) this.unitSizes.set(unit, cu.program.sizes);
     const env = new Map(this.reference);
     const producerMapping = this.producers(plan, unit);
     // A fresh simulation context per task: the expansion caches of one unit are rarely another's,

@@ -23,7 +23,7 @@ import { PagedAllocator } from "./pagelayout.js";
 import { streamedTrees } from "./streamed.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, ROLE_COMPUTE, ROLE_FINAL, ROLE_REDUCE, UnitProgram,
-  VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource,
+  VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource, type ProgramSizes,
 } from "./program.js";
 import { RowAllocator, type InSlot, type RowLayout } from "./rowlayout.js";
 import type { ComputeUnit, ConvTerm, ConvUnit } from "./units.js";
@@ -83,6 +83,8 @@ export interface LowerContext {
   loadCycles?: (bitsPerRow: number) => number;
   /** The chip schedule's split may cost this fraction more estimated energy (default SPLIT_ENERGY_BUDGET). */
   splitEnergyBudget?: number;
+  /** Sizes a like program reached (UnitProgram's `expected`): room reserved up front. */
+  expectedSizes?: ProgramSizes;
 }
 
 /** Controller cycles per bit step of an addition, for estimates only (ResNet-18: 6.6e8 cycles / 4.1e7 add bit steps). */
@@ -135,7 +137,7 @@ const cseMemo = new WeakMap<Int8Array, Map<string, ReduceResult>>();
 
 /** The lowering of one unit: its program and statistics. */
 export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
-  const b = new UnitProgram(u.name, ctx.layout.cellStride);
+  const b = new UnitProgram(u.name, ctx.layout.cellStride, ctx.expectedSizes);
   const alloc = ctx.layout.kind === "interleaved" ? new PagedAllocator(ctx.layout, ctx.layout.pages) : new RowAllocator(ctx.layout);
   const stats: UnitStats = {
     unit: u.name, kind: u.kind, matrices: [], addsNaive: 0, addsCompiled: 0, cyclesNaive: 0, cyclesCompiled: 0,

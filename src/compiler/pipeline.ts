@@ -18,7 +18,7 @@ import type { QGraph } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
 import { allPassesOn, lowerUnit, type PassSwitches, type UnitStats } from "./lower.js";
 import { mapPositions, movementCycles, type MovementContext, type UnitMapping } from "./mapping.js";
-import { UnitProgram, OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD } from "./program.js";
+import { UnitProgram, OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD, type ProgramSizes } from "./program.js";
 import { rowLayout, type RowLayout } from "./rowlayout.js";
 import { dedicatedSummary, networkCycleDeltas, scheduleSlots, type ScheduleSummary, type UnitSchedule } from "./schedule.js";
 import { makeSimContext, simulateUnit, type SimContext, type SimMode, type UnitEvents } from "./simulate.js";
@@ -139,7 +139,8 @@ export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> 
 }
 
 /** Unit i of a planned network: lowered to its program (verified when the plan says so) and placed. */
-export function compileUnitAt(plan: NetworkPlan, i: number): CompiledUnit {
+/** Compiles unit i of a plan; `expectedSizes`: a like program's sizes (UnitProgram's `expected`). */
+export function compileUnitAt(plan: NetworkPlan, i: number, expectedSizes?: ProgramSizes): CompiledUnit {
   const st = plan.stationary.get(i);
   if (st) return st;
   const u = plan.units[i]!;
@@ -150,6 +151,7 @@ export function compileUnitAt(plan: NetworkPlan, i: number): CompiledUnit {
     // raster placement whatever the layout pass says: the layout-off ablation keeps the same programs
     loadCycles: (bits) => movementCycles(plan.arch, raster, bits, "load", 0),
     ...(plan.splitEnergyBudget !== undefined ? { splitEnergyBudget: plan.splitEnergyBudget } : {}),
+    ...(expectedSizes ? { expectedSizes } : {}),
   });
   if (plan.verify) {
     const problems = verifyProgram(program, plan.passes.bitwidth, plan.layout.geom.cells);

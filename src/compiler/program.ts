@@ -158,6 +158,13 @@ class Grow {
   }
 }
 
+/** Counts of a program's values, steps and freed ids (UnitProgram.sizes). */
+export interface ProgramSizes {
+  values: number;
+  steps: number;
+  frees: number;
+}
+
 export class UnitProgram {
   readonly unit: string;
   // values
@@ -211,8 +218,49 @@ export class UnitProgram {
     unit: string,
     /** Cells between consecutive bits of every value (see the class comment). */
     readonly cellStride = 1,
+    /**
+     * The sizes a like program reached (the same unit compiled for another variant): the arrays
+     * start with room for them instead of doubling from a few hundred entries, copying every array
+     * ~log2(n) times (ResNet-18 stage-4 programs reach 10^6-10^7 steps and values).
+     */
+    expected?: ProgramSizes,
   ) {
     this.unit = unit;
+    if (expected) {
+      if (expected.values > 0) this.growValues(expected.values);
+      if (expected.steps > 0) this.growSteps(expected.steps);
+      if (expected.frees > 0) this.freeList = Grow.i32(this.freeList, expected.frees);
+    }
+  }
+
+  /** How many values, steps and freed ids the program holds (a like program's `expected`). */
+  get sizes(): ProgramSizes {
+    return { values: this.nValues, steps: this.nSteps, frees: this.nFree };
+  }
+
+  /** Room for n values in every value array (one capacity for all: the growth test reads `width` only). */
+  private growValues(n: number): void {
+    this.width = Grow.u8(this.width, n);
+    this.signed = Grow.u8(this.signed, n);
+    this.region = Grow.u8(this.region, n);
+    this.kind = Grow.u8(this.kind, n);
+    this.tag = Grow.i32(this.tag, n);
+    this.tag2 = Grow.i32(this.tag2, n);
+    this.min = Grow.f64(this.min, n);
+    this.max = Grow.f64(this.max, n);
+    this.cell0 = Grow.i32(this.cell0, n);
+    this.reg = Grow.i32(this.reg, n);
+    this.lane = Grow.i32(this.lane, n);
+    this.laneBit = Grow.u8(this.laneBit, n);
+  }
+
+  /** Room for n steps in every step array (one capacity for all: the growth test reads `op` only). */
+  private growSteps(n: number): void {
+    this.op = Grow.u8(this.op, n);
+    this.dst = Grow.i32(this.dst, n);
+    this.a = Grow.i32(this.a, n);
+    this.b = Grow.i32(this.b, n);
+    this.imm = Grow.i32(this.imm, n);
   }
 
   addValue(
@@ -220,21 +268,7 @@ export class UnitProgram {
     lane = reg, laneBit = 0,
   ): number {
     const id = this.nValues++;
-    if (id >= this.width.length) {
-      const n = id + 1;
-      this.width = Grow.u8(this.width, n);
-      this.signed = Grow.u8(this.signed, n);
-      this.region = Grow.u8(this.region, n);
-      this.kind = Grow.u8(this.kind, n);
-      this.tag = Grow.i32(this.tag, n);
-      this.tag2 = Grow.i32(this.tag2, n);
-      this.min = Grow.f64(this.min, n);
-      this.max = Grow.f64(this.max, n);
-      this.cell0 = Grow.i32(this.cell0, n);
-      this.reg = Grow.i32(this.reg, n);
-      this.lane = Grow.i32(this.lane, n);
-      this.laneBit = Grow.u8(this.laneBit, n);
-    }
+    if (id >= this.width.length) this.growValues(id + 1);
     this.width[id] = width;
     this.signed[id] = signed ? 1 : 0;
     this.region[id] = region;
@@ -281,14 +315,7 @@ export class UnitProgram {
       this.segRole.push(this.curRole);
     }
     const i = this.nSteps++;
-    if (i >= this.op.length) {
-      const n = i + 1;
-      this.op = Grow.u8(this.op, n);
-      this.dst = Grow.i32(this.dst, n);
-      this.a = Grow.i32(this.a, n);
-      this.b = Grow.i32(this.b, n);
-      this.imm = Grow.i32(this.imm, n);
-    }
+    if (i >= this.op.length) this.growSteps(i + 1);
     this.op[i] = op;
     this.dst[i] = dst;
     this.a[i] = a;
