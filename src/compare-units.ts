@@ -146,7 +146,8 @@ export class UnitTaskRunner {
   private readonly classes = new Map<string, SharedClasses>();
   /**
    * Sizes of the last program of each unit this thread compiled (any variant): the next variant's
-   * program of that unit reserves them up front (its variants differ by less than 2x).
+   * program of that unit reserves them up front (variants differ by up to ~2x: a larger one still
+   * grows by doubling, a smaller one leaves the rest of the room unused until it is recycled).
    */
   private readonly unitSizes = new Map<number, ProgramSizes>();
 

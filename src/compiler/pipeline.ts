@@ -138,8 +138,10 @@ export function planNetwork(q: QGraph, opts: Omit<CompileOptions, "onProgress"> 
   return { q, arch, layout, passes, units, stationary, verify: opts.verify ?? false, ...(budget !== undefined ? { splitEnergyBudget: budget } : {}) };
 }
 
-/** Unit i of a planned network: lowered to its program (verified when the plan says so) and placed. */
-/** Compiles unit i of a plan; `expectedSizes`: a like program's sizes (UnitProgram's `expected`). */
+/**
+ * Unit i of a planned network: lowered to its program (verified when the plan says so) and placed.
+ * `expectedSizes`: a like program's sizes, reserved up front (UnitProgram's `expected`).
+ */
 export function compileUnitAt(plan: NetworkPlan, i: number, expectedSizes?: ProgramSizes): CompiledUnit {
   const st = plan.stationary.get(i);
   if (st) return st;

@@ -227,9 +227,10 @@ export class UnitProgram {
   ) {
     this.unit = unit;
     if (expected) {
-      if (expected.values > 0) this.growValues(expected.values);
-      if (expected.steps > 0) this.growSteps(expected.steps);
-      if (expected.frees > 0) this.freeList = Grow.i32(this.freeList, expected.frees);
+      // (no-ops where the first arrays already hold them)
+      this.growValues(expected.values);
+      this.growSteps(expected.steps);
+      this.freeList = Grow.i32(this.freeList, expected.frees);
     }
   }
 
