@@ -12,6 +12,7 @@
  *  - requantization by per-channel thresholds on the AP, residual adds by constant multiplies
  *    (canonical signed digits, shifted adds), max-pool by max trees, sum-pool by add trees.
  */
+import { InsertionOrderedSet } from "../util/ordered-set.js";
 import { RtapError } from "../errors.js";
 import type { QGraph, QTensor } from "../quantize/qgraph.js";
 import { bitsFor } from "../quantize/qgraph.js";
@@ -729,16 +730,20 @@ class Lowerer {
   private emitDag(dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
     const n = dag.nodeCount;
     const lastUse = new Int32Array(n).fill(-1);
-    schedule.forEach((node, i) => {
+    for (let i = 0; i < schedule.length; i++) {
+      const node = schedule[i]!;
       lastUse[dag.lhs[node]!] = Math.max(lastUse[dag.lhs[node]!]!, i);
       lastUse[dag.rhs[node]!] = Math.max(lastUse[dag.rhs[node]!]!, i);
-    });
-    // outputs grouped by node
-    const outsOf = new Map<number, number[]>();
-    for (let r = 0; r < dag.outputNode.length; r++) {
+    }
+    // outputs grouped by node, in row order: a list per node through firstOut/nextOut (-1 ends it)
+    const rowsOut = dag.outputNode.length;
+    const firstOut = new Int32Array(n).fill(-1), lastOut = new Int32Array(n), nextOut = new Int32Array(rowsOut).fill(-1);
+    for (let r = 0; r < rowsOut; r++) {
       const node = dag.outputNode[r]!;
       if (dag.outputSign[r] === 0 || node < dag.inputCount) continue;
-      outsOf.set(node, [...(outsOf.get(node) ?? []), r]);
+      if (firstOut[node]! < 0) firstOut[node] = r;
+      else nextOut[lastOut[node]!] = r;
+      lastOut[node] = r;
     }
     // Outputs that are zero or a single input: handled first (no DAG work).
     for (let r = 0; r < dag.outputNode.length; r++) {
@@ -748,8 +753,9 @@ class Lowerer {
     }
     const ids = new Int32Array(n).fill(-1);
     // Interleaved rows: DAG values on hot pages (evictable to the spill bank when the hot pages are full)
-    const hotNodes = new Set<number>();
-    schedule.forEach((node, i) => {
+    const hotNodes = new InsertionOrderedSet(n);
+    for (let i = 0; i < schedule.length; i++) {
+      const node = schedule[i]!;
       // operand ids (no Operand object per node: the IN slots matter on serial rows only)
       const lhsNode = dag.lhs[node]!, rhsNode = dag.rhs[node]!;
       const aId = lhsNode < dag.inputCount ? leaves[lhsNode]!.id : ids[lhsNode]!;
@@ -780,13 +786,12 @@ class Lowerer {
           hotNodes.delete(operand);
         }
       }
-      const outs = outsOf.get(node);
-      if (outs) for (const r of outs) onOutput(o0 + r, ids[node]!, dag.outputSign[r]!, true);
+      for (let r = firstOut[node]!; r >= 0; r = nextOut[r]!) onOutput(o0 + r, ids[node]!, dag.outputSign[r]!, true);
       if (lastUse[node]! <= i) {
         this.freeTmp(ids[node]!);
         hotNodes.delete(node);
       }
-    });
+    }
   }
 
   /**
@@ -794,12 +799,12 @@ class Lowerer {
    * hot DAG value read farthest in the future (not an operand of this step) to the spill bank, so
    * that the values in use stay visible without a shift (keep hot temporaries at home).
    */
-  private makeHotRoom(dag: ExprDag, node: number, hotNodes: Set<number>, ids: Int32Array, lastUse: Int32Array, i: number): void {
+  private makeHotRoom(dag: ExprDag, node: number, hotNodes: InsertionOrderedSet, ids: Int32Array, lastUse: Int32Array, i: number): void {
     const paged = this.paged!;
     const width = this.ctx.passes.bitwidth ? bitsFor(dag.min[node]!, dag.max[node]!) : FULL_WIDTH;
     while (!paged.hasHotRoom(width)) {
       let victim = -1;
-      for (const v of hotNodes) {
+      for (let v = hotNodes.first(); v >= 0; v = hotNodes.after(v)) {
         if (v === dag.lhs[node] || v === dag.rhs[node]) continue;
         if (victim < 0 || lastUse[v]! > lastUse[victim]!) victim = v;
       }

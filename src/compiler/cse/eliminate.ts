@@ -6,7 +6,7 @@
 import { RtapError } from "../../errors.js";
 import { analyzeLiveness, dagCost, naiveCost, type AdditionCost } from "./cost.js";
 import { bitWidth, idSchedule, type ExprDag } from "./dag.js";
-import { buildGrouped, canonicalRows, MAX_PATTERN_SLOTS, patternSlots, type CsePlan, type GroupedBuild, type RowSet } from "./grouped.js";
+import { buildGrouped, canonicalRows, groupTerms, MAX_PATTERN_SLOTS, patternSlots, type CsePlan, type GroupedBuild, type GroupTerms, type RowSet } from "./grouped.js";
 import { countNonZeros, validateColumnRanges, validateTernaryMatrix, type ColumnRanges, type TernaryMatrix } from "./matrix.js";
 import { MAX_GROUP_SIZE } from "./patterns.js";
 
@@ -99,8 +99,12 @@ export function eliminateCommonSubexpressions(matrix: TernaryMatrix, ranges: Col
   const rowSet = canonicalRows(matrix.rows, matrix.cols, matrix.data);
   const candidates: CseCandidate[] = [];
   let best: { build: GroupedBuild; candidate: CseCandidate } | undefined;
+  // the group terms of each group size tried (the bounded search builds several plans per size)
+  const termsBySize = new Map<number, GroupTerms>();
   const consider = (plan: CsePlan): CseCandidate => {
-    const build = buildGrouped(rowSet, ranges, plan);
+    let terms = termsBySize.get(plan.groupSize);
+    if (!terms) termsBySize.set(plan.groupSize, (terms = groupTerms(rowSet, ranges, plan.groupSize)));
+    const build = buildGrouped(rowSet, ranges, plan, terms);
     const cost = dagCost(build.dag);
     const live = analyzeLiveness(build.dag, idSchedule(build.dag));
     const candidate: CseCandidate = {

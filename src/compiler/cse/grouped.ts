@@ -113,18 +113,25 @@ const ITEM_EXISTING = 0; // an already computed node (the row's accumulator)
 const ITEM_PATTERN = 1; // a group pattern, created lazily when emitted
 const ITEM_SUM = 2; // a planned addition of two items
 
-export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan): GroupedBuild {
+/**
+ * Pattern code and value range of every (unique row, group) term for group size g, as the row has
+ * it (not canonical). They depend on the rows, the ranges and g only: the plan search builds
+ * several plans per group size (chunk budgets) and computes them once (see buildGrouped's `terms`).
+ */
+export interface GroupTerms {
+  groupSize: number;
+  codes: Int32Array;
+  termLo: Float64Array;
+  termHi: Float64Array;
+}
+
+export function groupTerms(rowSet: RowSet, ranges: ColumnRanges, g: number): GroupTerms {
   const J = rowSet.cols;
   const U = rowSet.count;
-  const g = plan.groupSize;
-  const T = patternTable(g);
   const G = Math.ceil(J / g);
-  const P3 = T.count;
-  const { canon, sign: codeSign, nnz, firstPos, pow3 } = T;
+  const { pow3 } = patternTable(g);
   const colMin = Float64Array.from(ranges.min);
   const colMax = Float64Array.from(ranges.max);
-
-  // Pattern code and value range of every (unique row, group) term, as the row has it (not canonical).
   const codes = new Int32Array(U * G);
   const termLo = new Float64Array(U * G);
   const termHi = new Float64Array(U * G);
@@ -153,6 +160,20 @@ export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan
       termHi[u * G + gi] = hi;
     }
   }
+  return { groupSize: g, codes, termLo, termHi };
+}
+
+/** Builds the DAG of one plan; `terms`: groupTerms of the same rows, ranges and group size, when the caller has them. */
+export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan, terms?: GroupTerms): GroupedBuild {
+  const J = rowSet.cols;
+  const U = rowSet.count;
+  const g = plan.groupSize;
+  const T = patternTable(g);
+  const G = Math.ceil(J / g);
+  const P3 = T.count;
+  const { canon, sign: codeSign, nnz, firstPos, pow3 } = T;
+  if (terms && terms.groupSize !== g) throw new Error(`internal: group terms of size ${terms.groupSize} for a plan of size ${g}`);
+  const { codes, termLo, termHi } = terms ?? groupTerms(rowSet, ranges, g);
 
   const b = new DagBuilder(ranges, J, U * G + 1024);
   // Pattern node per (group, canonical code), valid when its stamp is the current row block's.
