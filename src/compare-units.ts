@@ -61,6 +61,13 @@ function trimPool(pool: Map<number, Int32Array[]>, budget: number): void {
   }
 }
 
+/** Every tensor of the integer reference on `batch` images, the network input included (what unit tasks read and check). */
+export function referenceTensors(q: QGraph, pixels: Uint8Array, batch: number): Map<string, Int32Array> {
+  const tensors = runReference(q, pixels, batch, { keepAll: true }).tensors;
+  tensors.set(q.input, Int32Array.from(pixels));
+  return tensors;
+}
+
 /** One AP program of the network to compile and simulate. */
 export interface ApVariantSpec {
   /** "rtm-ap", "sram-ap", "ablation:cse", "ablation:serial layout", ... */
@@ -151,14 +158,19 @@ export class UnitTaskRunner {
    */
   private readonly unitSizes = new Map<number, ProgramSizes>();
 
+  /**
+   * `reference`: every tensor of the integer reference on these images (runReference with keepAll,
+   * the input included: referenceTensors), when the caller has them already (compare's worker
+   * threads receive them from the main thread); else computed here.
+   */
   constructor(
     readonly q: QGraph,
     pixels: Uint8Array,
     readonly batch: number,
     readonly variants: readonly ApVariantSpec[],
+    reference?: Map<string, Int32Array>,
   ) {
-    this.reference = runReference(q, pixels, batch, { keepAll: true }).tensors;
-    this.reference.set(q.input, Int32Array.from(pixels));
+    this.reference = reference ?? referenceTensors(q, pixels, batch);
   }
 
   /** Units per variant (the same compute units for every variant of a network). */

@@ -23,7 +23,7 @@ import { loadArch, type ApArch } from "./ap/config.js";
 import { EVENT_KINDS, type ApEvents } from "./ap/events.js";
 import type { PassSwitches } from "./compiler/lower.js";
 import { PASS_NAMES } from "./compiler/pipeline.js";
-import { AP_WORKER_BYTES, AP_WORKER_YOUNG_GENERATION_MB, UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
+import { AP_WORKER_BYTES, AP_WORKER_YOUNG_GENERATION_MB, referenceTensors, UnitTaskRunner, type ApVariantSpec, type UnitTaskResult } from "./compare-units.js";
 import { networkCycleDeltas } from "./compiler/schedule.js";
 import { apCostPerLayer } from "./cost/ap.js";
 import { OPS_PER_MAC } from "./cost/reference.js";
@@ -130,9 +130,12 @@ export interface ApWorkerData {
   variants: ApVariantSpec[];
 }
 
-/** The (variant, unit) task runner of a network, in this thread or a worker (see compare-units.ts). */
-export function makeTaskRunner(d: ApWorkerData): UnitTaskRunner {
-  return new UnitTaskRunner(d.qgraph, d.pixels, d.count, d.variants);
+/**
+ * The (variant, unit) task runner of a network, in this thread or a worker (see compare-units.ts);
+ * `reference`: referenceTensors of the data, when the caller has them.
+ */
+export function makeTaskRunner(d: ApWorkerData, reference?: Map<string, Int32Array>): UnitTaskRunner {
+  return new UnitTaskRunner(d.qgraph, d.pixels, d.count, d.variants, reference);
 }
 
 type WorkerReply =
@@ -251,6 +254,14 @@ async function runVariants(d: ApWorkerData, workers: number, live: Set<Worker>, 
         live.delete(w);
         if (code !== 0 && !failed && done < total) fail(new Error(`AP worker thread exited with code ${code}`));
       });
+    }
+    // The integer reference, once, here, while the workers load their modules (each computed it
+    // after loading: ~1 s of ResNet-18 per worker before its first task); then sent to every worker.
+    try {
+      const reference = referenceTensors(d.qgraph, d.pixels, d.count);
+      for (const w of live) w.postMessage({ kind: "reference", tensors: reference });
+    } catch (e) {
+      fail(e as Error);
     }
   });
 }
