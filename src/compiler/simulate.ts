@@ -570,8 +570,8 @@ class MovementClock {
  */
 class MovementTracker {
   private readonly byLoad = new Map<number | string, ApEvents>();
-  /** Per load source: the slot of its events by width. */
-  private readonly bySource = new Map<LoadSource, number[]>();
+  /** Per load index of the program (p.loads holds each source once): the slot of its events by width. */
+  private readonly byLoadIndex: (number[] | undefined)[] = [];
   private readonly tensorIds = new Map<string, number>();
   /** Per store width: the slot of its events. */
   private readonly byStore: number[] = [];
@@ -579,6 +579,9 @@ class MovementTracker {
   private readonly slotOf = new Map<ApEvents, number>();
   private readonly used: ApEvents[] = [];
   private readonly counts: number[] = [];
+  /** Per slot, the bits one access adds to the movement clock within the arrays' tile and across the chip (per position). */
+  private readonly localBits: number[] = [];
+  private readonly chipBits: number[] = [];
   readonly clock: MovementClock;
   constructor(private readonly ctx: SimContext, private readonly p: UnitProgram, private readonly mv: MovementContext, mapping: UnitMapping, private readonly P: number) {
     this.clock = new MovementClock(ctx.arch, mapping);
@@ -589,20 +592,21 @@ class MovementTracker {
       this.slotOf.set(e, (k = this.used.length));
       this.used.push(e);
       this.counts.push(0);
+      const P = this.P;
+      this.localBits.push(P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0);
+      this.chipBits.push(P > 0 ? e.transferBitsChip / P : 0);
     }
     return k;
   }
   /**
-   * The slot of a load's events, remembered per load source and width: a source object stands for
-   * one (channel, tap) and is loaded again and again (the number key of loadEventsOf is a double,
-   * boxed as a Map key, and the counts were a Map keyed by events: per step, ~2% of a ResNet-18 variant).
+   * The slot of a load's events, remembered per load index and width: an index stands for one
+   * source, a (channel, tap), loaded again and again (~10^7 times per variant with interchange or
+   * unrolling off: an array lookup, not a Map by object or by a boxed number key).
    */
   private loadSlot(i: number): number {
-    const p = this.p, w = p.width[p.dst[i]!]!;
-    const s = p.loads[p.imm[i]!]!;
-    let widths = this.bySource.get(s);
-    if (!widths) this.bySource.set(s, (widths = []));
-    return (widths[w] ??= this.slot(this.loadEventsOf(s, w)));
+    const p = this.p, w = p.width[p.dst[i]!]!, k = p.imm[i]!;
+    const widths = (this.byLoadIndex[k] ??= []);
+    return (widths[w] ??= this.slot(this.loadEventsOf(p.loads[k]!, w)));
   }
   /** Events of a load: they depend on the tensor, strides, offsets and width only (not the channel). */
   private loadEventsOf(s: LoadSource, w: number): ApEvents {
@@ -627,9 +631,7 @@ class MovementTracker {
     const w = o === OP_LOAD ? p.width[p.dst[i]!]! : p.width[p.a[i]!]!;
     const k = o === OP_LOAD ? this.loadSlot(i) : this.storeSlot(w);
     this.counts[k]!++;
-    const e = this.used[k]!;
-    const P = this.P;
-    this.clock.add(o === OP_LOAD ? "load" : "store", w, P > 0 ? (e.transferBitsArray + e.transferBitsTile) / P : 0, P > 0 ? e.transferBitsChip / P : 0);
+    this.clock.add(o === OP_LOAD ? "load" : "store", w, this.localBits[k]!, this.chipBits[k]!);
   }
   /** The movement events of `batch` images (cycles: the clock's, per image x batch). */
   finish(batch: number): ApEvents {
@@ -653,6 +655,13 @@ export function programMovement(q: QGraph, arch: ApArch, p: UnitProgram, mapping
   const t = new MovementTracker(ctx, p, mv, mapping, P);
   for (let i = 0; i < p.nSteps; i++) t.step(i);
   return t.finish(1);
+}
+
+/** The tensor a load reads, from the run's tensors. */
+function loadedTensor(env: Map<string, Int32Array>, s: LoadSource, unit: string): Int32Array {
+  const src = env.get(s.tensor);
+  if (!src) throw new Error(`fast sim: tensor ${s.tensor} not available (${unit})`);
+  return src;
 }
 
 function fillLoad(d: Int32Array, src: Int32Array, s: UnitProgram["loads"][number], shape: readonly number[], batch: number, OH: number, OW: number): void {
@@ -704,8 +713,9 @@ function simulateFast(
     taken.push(x);
     return x;
   };
-  // Gathered IN columns by load source (see OP_LOAD), and the registers that show one
-  const loadColumns = new Map<LoadSource, Int32Array>();
+  // Gathered IN columns by load index (see OP_LOAD; p.loads holds each source once), and the
+  // registers that show one
+  const loadColumns: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(p.loads.length);
   let loadColumnBytes = 0;
   let maxReg = 0;
   for (let v = 0; v < p.nValues; v++) if (p.reg[v]! > maxReg) maxReg = p.reg[v]!;
@@ -791,18 +801,17 @@ function simulateFast(
     if (withEvents) moves.step(i);
     switch (o) {
       case OP_LOAD: {
-        const s = p.loads[imm]!;
-        const src = env.get(s.tensor);
-        if (!src) throw new Error(`fast sim: tensor ${s.tensor} not available (${p.unit})`);
         const r = p.reg[d]!;
         if (p.region[d] !== REGION_TMP) {
           // IN codes: gathered once per load source and unit, then shared by reference (IN
-          // registers are only read; one-output blocks reload every source once per output)
-          let col = loadColumns.get(s);
+          // registers are only read; one-output blocks reload every source once per output:
+          // ~10^7 loads per variant with interchange or unrolling off, so no lookup by object here)
+          let col = loadColumns[imm];
           if (!col && loadColumnBytes + 4 * N <= LOAD_COLUMN_BYTES) {
+            const s = p.loads[imm]!;
             col = new Int32Array(N); // idle rows are never loaded: IN cells stay 0
-            fillLoad(col, src, s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
-            loadColumns.set(s, col);
+            fillLoad(col, loadedTensor(env, s, p.unit), s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
+            loadColumns[imm] = col;
             loadColumnBytes += 4 * N;
           }
           if (col) {
@@ -816,9 +825,10 @@ function simulateFast(
           regs[r] = zeroed();
           sharedReg[r] = 0;
         }
+        const s = p.loads[imm]!;
         const x = reg(d);
         const keep = idle > 0 && p.region[d] === REGION_TMP ? oldOf(d) : null;
-        fillLoad(x, src, s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
+        fillLoad(x, loadedTensor(env, s, p.unit), s, q.tensors.get(s.tensor)!.shape, batch, OH, OW);
         // idle rows are never loaded: a TMP slot keeps what it held, IN cells stay 0
         if (keep) x.set(keep.subarray(realRows), realRows);
         else if (idle > 0) x.fill(0, realRows);
