@@ -144,6 +144,14 @@ function firstFit(mask: number, tracks: number, width: number): number {
   return 31 - Math.clz32(runs & -runs);
 }
 
+/** An IN code's place on the interleaved row (shared between loads of the same index: read only). */
+export interface InPlace {
+  readonly group: number;
+  readonly level: number;
+  readonly cell0: number;
+  readonly index: number;
+}
+
 /**
  * Hands out cells of an interleaved row. IN codes in load order; TMP values on the hot pages, else
  * on the spill bank; accumulators on the spill bank. Keeps the page each bank will be at (the
@@ -240,16 +248,33 @@ export class PagedAllocator {
     this.inNext = 0;
     this.inWidth = width;
     this.inBits = 0;
+    let places = this.inPlaces.get(width);
+    if (!places) this.inPlaces.set(width, (places = { capacity: this.inCapacity(width), slots: [] }));
+    this.inPlacesNow = places;
   }
 
-  allocIn(): { group: number; level: number; cell0: number; index: number } {
+  /**
+   * IN places by code width, by index: they depend on the row geometry only, and with loop
+   * interchange or unrolling off every output channel reloads its receptive field (~10^7 places
+   * per ResNet-18 variant), so each is computed once per unit and shared (callers only read them).
+   */
+  private readonly inPlaces = new Map<number, { capacity: number; slots: InPlace[] }>();
+  private inPlacesNow: { capacity: number; slots: InPlace[] } | undefined;
+
+  allocIn(): InPlace {
     const w = this.inWidth;
-    if (w < 1) throw new Error("resetIn not called");
-    const cap = this.inCapacity(w);
+    const places = this.inPlacesNow;
+    if (w < 1 || !places) throw new Error("resetIn not called");
+    const cap = places.capacity;
     if (this.inNext >= cap) throw new RtapError(`the receptive field needs more than the ${cap} ${w}-bit codes a row's input bank holds`, "row allocation");
     const index = this.inNext++;
     this.inBits += w;
     this.peakInBits = Math.max(this.peakInBits, this.inBits);
+    return (places.slots[index] ??= this.inPlaceAt(w, index));
+  }
+
+  /** Where IN code `index` of width w sits: pages in order, lanes port-major over 32-track chunks. */
+  private inPlaceAt(w: number, index: number): InPlace {
     const perLane = this.pg.laneTracks.map((t) => Math.floor(t / w));
     const perPage = perLane.reduce((a, b) => a + b, 0) * this.pg.geom.ports;
     const page = this.pg.pageOrder[Math.floor(index / perPage)]!;
@@ -263,6 +288,7 @@ export class PagedAllocator {
     }
     return { group: this.pg.inBank, level: page, cell0: this.pg.cellOf(this.pg.inBank, page, lane, k * w), index };
   }
+
 
   freeIn(width: number): void {
     this.inBits -= width;
