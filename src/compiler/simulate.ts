@@ -720,6 +720,9 @@ function simulateFast(
   let maxReg = 0;
   for (let v = 0; v < p.nValues; v++) if (p.reg[v]! > maxReg) maxReg = p.reg[v]!;
   const sharedReg = new Uint8Array(maxReg + 1);
+  // every register index present from the start: IN registers sit above the TMP slots, and
+  // assigning them one by one into an empty array made it sparse (a dictionary) in V8
+  for (let r = 0; r <= maxReg; r++) regs.push(undefined);
   const reg = (id: number): Int32Array => {
     const r = p.reg[id]!;
     let x = regs[r];
