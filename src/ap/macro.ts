@@ -13,7 +13,7 @@
 import { RtapError } from "../errors.js";
 import { ctz32 } from "./bits.js";
 import type { ApTiming } from "./config.js";
-import type { ApEvents } from "./events.js";
+import { zeroEvents, type ApEvents } from "./events.js";
 import type { ApGeometry } from "./geometry.js";
 import type { Lut } from "./lut.js";
 import {
@@ -34,7 +34,7 @@ import {
   subLut,
 } from "./luts.js";
 import { staticEvents, type MicroOp } from "./microop.js";
-import { feasibleOffsets, lowerSteps, lutUse, returnHome, type Step, type StepUse } from "./steps.js";
+import { feasibleOffsets, lowerSteps, lutUse, MicroTally, returnHome, tallyReturnHome, tallySteps, type Step, type StepUse } from "./steps.js";
 import { asOperand, toPattern, valueRange, type ApValue, type Operand } from "./value.js";
 
 export type DstInit = "any" | "zero";
@@ -173,6 +173,8 @@ export interface MacroPlan {
   readonly detail: PlanDetail;
   /** Every event that does not depend on data, for an array of `rows` rows (default: the geometry's). */
   staticEvents(timing: ApTiming, rows?: number): ApEvents;
+  /** Plans expanded with `countOnly` (no micro-ops): whether the tallied micro-ops include a shift. */
+  readonly countedShift?: boolean;
 }
 
 export interface ExpandOptions {
@@ -180,6 +182,11 @@ export interface ExpandOptions {
   offsets?: ArrayLike<number>;
   /** Shift every group back to 0 at the end (default true). */
   returnHome?: boolean;
+  /**
+   * Only the static events: the plan's `micro` stays empty (src/ap/steps.ts MicroTally). For the
+   * word level, which prices a class of steps once and never replays its micro-ops.
+   */
+  countOnly?: boolean;
 }
 
 type Bit = { zero: true } | { zero: false; cell: number };
@@ -272,8 +279,14 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
       if (op.dst.cells.includes(p.cell)) throw new RtapError(`predicate cell ${geom.describeCell(p.cell)} is a bit of the destination`, where);
     }
   }
-  lowerSteps(geom, built.steps, offsets, micro, where, op.predicate);
-  if (opts.returnHome ?? true) returnHome(offsets, micro);
+  const tally = opts.countOnly ? new MicroTally() : null;
+  if (tally) {
+    tallySteps(geom, built.steps, offsets, tally, where, op.predicate);
+    if (opts.returnHome ?? true) tallyReturnHome(offsets, tally);
+  } else {
+    lowerSteps(geom, built.steps, offsets, micro, where, op.predicate);
+    if (opts.returnHome ?? true) returnHome(offsets, micro);
+  }
   const endOffsets = [...offsets];
   // Memoized per (timing, rows): a word-level simulator asks for the same plan's events often.
   const memo = new Map<number, ApEvents>();
@@ -285,6 +298,7 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
     startOffsets,
     endOffsets,
     detail: built.detail,
+    ...(tally ? { countedShift: tally.hasShift } : {}),
     staticEvents: (timing, rows) => {
       const n = rows ?? geom.rows;
       if (memoTiming !== timing) {
@@ -293,7 +307,10 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
       }
       let e = memo.get(n);
       if (!e) {
-        e = staticEvents(micro, geom, timing, n);
+        if (tally) {
+          e = zeroEvents();
+          tally.addStaticEvents(e, geom, timing, n);
+        } else e = staticEvents(micro, geom, timing, n);
         memo.set(n, e);
       }
       return { ...e };
@@ -348,7 +365,7 @@ export class MacroPlanCache {
 
   plan(op: MacroOp, opts: ExpandOptions = {}): MacroPlan {
     const offs = opts.offsets ? Array.from(opts.offsets).join(",") : "";
-    const key = `${macroSignature(op)}|${offs}|${opts.returnHome ?? true}`;
+    const key = `${macroSignature(op)}|${offs}|${opts.returnHome ?? true}|${opts.countOnly ? "count" : "micro"}`;
     let p = this.plans.get(key);
     if (!p) {
       p = expandMacro(op, this.geom, opts);

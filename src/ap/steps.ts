@@ -8,6 +8,8 @@
 import { RtapError } from "../errors.js";
 import type { ApGeometry } from "./geometry.js";
 import type { Lut } from "./lut.js";
+import type { ApTiming } from "./config.js";
+import type { ApEvents } from "./events.js";
 import type { Combine, MicroOp, TagFn } from "./microop.js";
 
 /** A LUT applied to concrete cells (cells[j] plays LUT column j). */
@@ -128,6 +130,153 @@ export function lowerSteps(
           out.push({ op: "tag", fn: u.fn });
           break;
       }
+    }
+  }
+}
+
+/**
+ * The static events of the micro-ops lowerSteps would emit, without the micro-ops: per micro-op its
+ * kind and the numbers its events depend on, in emission order. The word-level simulator prices
+ * each structural class of steps once and never reads its micro-ops (except on serial rows, whose
+ * schedule replays them), and the micro-ops of ~4,000 per-channel requantization thresholds per
+ * ResNet-18 variant (about a thousand objects with arrays each) were a third of its garbage.
+ * tallySteps follows lowerSteps decision for decision (shifts, visibility checks, errors); a test
+ * holds their events equal on every op kind and layout.
+ */
+export class MicroTally {
+  /** TALLY_COMPARE, TALLY_WRITE, TALLY_TAG or TALLY_SHIFT per micro-op. */
+  readonly kind: number[] = [];
+  /** Compare: non-flag columns; shift: n. */
+  readonly x: number[] = [];
+  /** Compare: flag columns; shift: group. */
+  readonly y: number[] = [];
+  /** Compare: 1 when it combines into the tags (and/or), 0 when it sets them. */
+  readonly z: number[] = [];
+
+  push(kind: number, x = 0, y = 0, z = 0): void {
+    this.kind.push(kind);
+    this.x.push(x);
+    this.y.push(y);
+    this.z.push(z);
+  }
+
+  get hasShift(): boolean {
+    return this.kind.includes(TALLY_SHIFT);
+  }
+
+  /** addStaticEvents (src/ap/microop.ts) of the tallied micro-ops: the same sums in the same order. */
+  addStaticEvents(e: ApEvents, geom: ApGeometry, timing: ApTiming, rows: number = geom.rows): void {
+    const n = this.kind.length;
+    for (let i = 0; i < n; i++) {
+      switch (this.kind[i]) {
+        case TALLY_COMPARE:
+          e.searches++;
+          e.searchRowBits += rows * this.x[i]!;
+          e.flagSearchRowBits += rows * this.y[i]!;
+          if (this.z[i]) e.tagOps++;
+          e.cycles += timing.compare;
+          break;
+        case TALLY_WRITE:
+          e.writes++;
+          e.cycles += timing.write;
+          break;
+        case TALLY_TAG:
+          e.tagOps++;
+          e.cycles += timing.tagOp;
+          break;
+        case TALLY_SHIFT: {
+          const a = Math.abs(this.x[i]!);
+          e.shifts++;
+          e.shiftSteps += a;
+          e.shiftTrackDomains += rows * geom.tracksPerGroup * a;
+          e.cycles += a * timing.shiftPerDomain;
+          break;
+        }
+      }
+    }
+  }
+}
+
+export const TALLY_COMPARE = 1;
+export const TALLY_WRITE = 2;
+export const TALLY_TAG = 3;
+export const TALLY_SHIFT = 4;
+
+/** lowerSteps into a MicroTally (see there). */
+export function tallySteps(
+  geom: ApGeometry,
+  steps: readonly Step[],
+  offsets: Int32Array,
+  out: MicroTally,
+  where: string,
+  predicate?: readonly { cell: number; bit: 0 | 1 }[],
+): void {
+  const pred = predicate ?? [];
+  const colOf = (cell: number): number => {
+    const c = geom.columnOfCell(cell, offsets);
+    if (c < 0) throw new Error(`internal: cell ${geom.describeCell(cell)} not under a port after shifting`);
+    return c;
+  };
+  // predicate columns, counted into every compare (as lowerSteps appends them)
+  const predFlags = (): number => {
+    let f = 0;
+    for (const q of pred) if (geom.isFlagColumn(colOf(q.cell))) f++;
+    return f;
+  };
+  for (const step of steps) {
+    const cells = cellsOf(step);
+    for (const p of pred) cells.push(p.cell);
+    for (const c of cells) geom.checkCell(c, where);
+    const feasible = feasibleOffsets(geom, cells);
+    if (feasible === null) throw placementError(geom, cells, where, step.label);
+    for (const g of [...feasible.keys()].sort((a, b) => a - b)) {
+      const offs = feasible.get(g)!;
+      const cur = offsets[g]!;
+      let best = offs[0]!;
+      for (const o of offs) if (Math.abs(o - cur) < Math.abs(best - cur)) best = o;
+      if (best !== cur) {
+        out.push(TALLY_SHIFT, best - cur, g);
+        offsets[g] = best;
+      }
+    }
+    for (const u of step.uses) {
+      switch (u.kind) {
+        case "lut":
+          for (const p of u.lut.passes) {
+            let flags = pred.length ? predFlags() : 0;
+            for (const j of p.keyCols) if (geom.isFlagColumn(colOf(u.cells[j]!))) flags++;
+            out.push(TALLY_COMPARE, p.keyCols.length + pred.length - flags, flags, 0);
+            if (u.invert) for (const j of p.writeCols) if ((u.invert >>> j) & 1) throw new Error(`internal: inverted column written`);
+            for (const j of p.writeCols) colOf(u.cells[j]!);
+            out.push(TALLY_WRITE);
+          }
+          break;
+        case "compare": {
+          let flags = 0;
+          for (const c of u.cells) if (geom.isFlagColumn(colOf(c))) flags++;
+          flags += predFlags();
+          out.push(TALLY_COMPARE, u.cells.length + pred.length - flags, flags, u.combine !== "set" ? 1 : 0);
+          break;
+        }
+        case "write":
+          for (const c of u.cells) colOf(c);
+          out.push(TALLY_WRITE);
+          break;
+        case "tag":
+          if (pred.length) throw new RtapError(`${step.label}: a tag operation cannot be predicated`, where);
+          out.push(TALLY_TAG);
+          break;
+      }
+    }
+  }
+}
+
+/** returnHome into a MicroTally. */
+export function tallyReturnHome(offsets: Int32Array, out: MicroTally): void {
+  for (let g = 0; g < offsets.length; g++) {
+    if (offsets[g] !== 0) {
+      out.push(TALLY_SHIFT, -offsets[g]!, g);
+      offsets[g] = 0;
     }
   }
 }

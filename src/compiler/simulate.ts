@@ -487,9 +487,11 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
  */
 function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds>, unit: string): MacroPlan {
   if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStart(ctx.cache.plan(op, { returnHome: false }), ctx.geom), returnHome: false });
-  if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false });
-  const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false });
-  if (plan.micro.some((m) => m.op === "shift")) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
+  // interleaved and SRAM rows: the word level needs the plan's events, never its micro-ops (a
+  // shared class drops them anyway), so none are made (countOnly)
+  if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false, countOnly: true });
+  const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false, countOnly: true });
+  if (plan.countedShift) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
   return plan;
 }
 
