@@ -68,7 +68,7 @@ export interface SimContext {
   layout: RowLayout;
   cache: MacroPlanCache;
   classes: StructuralClass[];
-  classIndex: Map<number | string, number>;
+  classIndex: ClassIndex;
   /** Per program: the structural class of every compute step (-1 otherwise). */
   stepClasses: WeakMap<UnitProgram, Int32Array>;
   /** Per program: the page schedule's shifts (per array, per image). */
@@ -288,6 +288,63 @@ export class SharedClasses {
   }
 }
 
+/**
+ * Class indices by structural key. Number keys (exact doubles below 2^52, one per step) live in an
+ * open-addressing table of typed arrays: as Map keys they were boxed, one heap number per step of
+ * every program. String keys (thresholds) stay in a Map.
+ */
+export class ClassIndex {
+  private hi = new Int32Array(1024);
+  private lo = new Int32Array(1024);
+  private value = new Int32Array(1024).fill(-1);
+  private count = 0;
+  private readonly strings = new Map<string, number>();
+
+  get(key: number | string): number | undefined {
+    if (typeof key === "string") return this.strings.get(key);
+    const hi = Math.floor(key / 4294967296) | 0, lo = key | 0;
+    const mask = this.value.length - 1;
+    for (let h = ClassIndex.hash(hi, lo) & mask; ; h = (h + 1) & mask) {
+      const v = this.value[h]!;
+      if (v < 0) return undefined;
+      if (this.hi[h] === hi && this.lo[h] === lo) return v;
+    }
+  }
+
+  /** Sets a key that is not in the index yet. */
+  set(key: number | string, c: number): void {
+    if (typeof key === "string") {
+      this.strings.set(key, c);
+      return;
+    }
+    if (2 * (this.count + 1) > this.value.length) this.grow();
+    this.put(Math.floor(key / 4294967296) | 0, key | 0, c);
+    this.count++;
+  }
+
+  private put(hi: number, lo: number, c: number): void {
+    const mask = this.value.length - 1;
+    let h = ClassIndex.hash(hi, lo) & mask;
+    while (this.value[h]! >= 0) h = (h + 1) & mask;
+    this.hi[h] = hi;
+    this.lo[h] = lo;
+    this.value[h] = c;
+  }
+
+  private grow(): void {
+    const { hi, lo, value } = this;
+    this.hi = new Int32Array(2 * value.length);
+    this.lo = new Int32Array(2 * value.length);
+    this.value = new Int32Array(2 * value.length).fill(-1);
+    for (let k = 0; k < value.length; k++) if (value[k]! >= 0) this.put(hi[k]!, lo[k]!, value[k]!);
+  }
+
+  private static hash(hi: number, lo: number): number {
+    const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+}
+
 /** A plan's op, detail and offsets without its micro-ops: all the word level reads of a class. */
 function compactPlan(p: MacroPlan): MacroPlan {
   return {
@@ -300,7 +357,7 @@ function compactPlan(p: MacroPlan): MacroPlan {
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
   return {
-    q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new Map(), stepClasses: new WeakMap(),
+    q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new ClassIndex(), stepClasses: new WeakMap(),
     schedules: new WeakMap(), segmentShiftCycles: new WeakMap(), segmentStatic: new WeakMap(), bitSteps: new BitStepCache(),
   };
 }
