@@ -543,9 +543,10 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
  * offsets of their first bit step (serialStart), SRAM rows anywhere.
  */
 function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds>, unit: string): MacroPlan {
-  if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStart(ctx.cache.plan(op, { returnHome: false }), ctx.geom), returnHome: false });
-  // interleaved and SRAM rows: the word level needs the plan's events, never its micro-ops (a
-  // shared class drops them anyway), so none are made (countOnly)
+  // The word level needs a class plan's events, offsets and detail, never its micro-ops (a shared
+  // class drops them anyway), so none are made (countOnly); serial rows replay the micro-ops of the
+  // expansion from home to find where the op starts (serialStart), that one is full.
+  if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStart(ctx.cache.plan(op, { returnHome: false }), ctx.geom), returnHome: false, countOnly: true });
   if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false, countOnly: true });
   const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false, countOnly: true });
   if (plan.countedShift) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
@@ -1003,9 +1004,10 @@ function subOfClass(ctx: SimContext, addPlan: MacroPlan, rows: number): { plan: 
   const op = addPlan.op as Extract<MacroOp, { kind: "add" }>;
   const interleaved = ctx.layout.kind === "interleaved";
   const sub = { kind: "sub" as const, dst: op.dst, src: op.src };
+  // (count-only, like the class plans: see planAt)
   const plan = interleaved
-    ? ctx.cache.plan(sub, { offsets: addPlan.startOffsets, returnHome: false })
-    : ctx.cache.plan(sub, { offsets: serialStart(ctx.cache.plan(sub, { returnHome: false }), ctx.geom), returnHome: false });
+    ? ctx.cache.plan(sub, { offsets: addPlan.startOffsets, returnHome: false, countOnly: true })
+    : ctx.cache.plan(sub, { offsets: serialStart(ctx.cache.plan(sub, { returnHome: false }), ctx.geom), returnHome: false, countOnly: true });
   return { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
 }
 
