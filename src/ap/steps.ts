@@ -83,27 +83,10 @@ export function lowerSteps(
   predicate?: readonly { cell: number; bit: 0 | 1 }[],
 ): void {
   const pred = predicate ?? [];
+  const shift = (group: number, n: number): void => void out.push({ op: "shift", group, n });
+  const colOf = (cell: number): number => visibleColumn(geom, cell, offsets);
   for (const step of steps) {
-    const cells = cellsOf(step);
-    for (const p of pred) cells.push(p.cell);
-    for (const c of cells) geom.checkCell(c, where);
-    const feasible = feasibleOffsets(geom, cells);
-    if (feasible === null) throw placementError(geom, cells, where, step.label);
-    for (const g of [...feasible.keys()].sort((a, b) => a - b)) {
-      const offs = feasible.get(g)!;
-      const cur = offsets[g]!;
-      let best = offs[0]!;
-      for (const o of offs) if (Math.abs(o - cur) < Math.abs(best - cur)) best = o;
-      if (best !== cur) {
-        out.push({ op: "shift", group: g, n: best - cur });
-        offsets[g] = best;
-      }
-    }
-    const colOf = (cell: number): number => {
-      const c = geom.columnOfCell(cell, offsets);
-      if (c < 0) throw new Error(`internal: cell ${geom.describeCell(cell)} not under a port after shifting`);
-      return c;
-    };
+    moveForStep(geom, step, pred, offsets, where, shift);
     for (const u of step.uses) {
       switch (u.kind) {
         case "lut":
@@ -140,8 +123,8 @@ export function lowerSteps(
  * each structural class of steps once and never reads its micro-ops (except on serial rows, whose
  * schedule replays them), and the micro-ops of ~4,000 per-channel requantization thresholds per
  * ResNet-18 variant (about a thousand objects with arrays each) were a third of its garbage.
- * tallySteps follows lowerSteps decision for decision (shifts, visibility checks, errors); a test
- * holds their events equal on every op kind and layout.
+ * tallySteps shares lowerSteps' shift plan (moveForStep) and visibility checks, and counts what
+ * lowerSteps emits per use; a test holds their events equal on every op kind and layout.
  */
 export class MicroTally {
   /** TALLY_COMPARE, TALLY_WRITE, TALLY_TAG or TALLY_SHIFT per micro-op. */
@@ -212,11 +195,8 @@ export function tallySteps(
   predicate?: readonly { cell: number; bit: 0 | 1 }[],
 ): void {
   const pred = predicate ?? [];
-  const colOf = (cell: number): number => {
-    const c = geom.columnOfCell(cell, offsets);
-    if (c < 0) throw new Error(`internal: cell ${geom.describeCell(cell)} not under a port after shifting`);
-    return c;
-  };
+  const shift = (group: number, n: number): void => out.push(TALLY_SHIFT, n, group);
+  const colOf = (cell: number): number => visibleColumn(geom, cell, offsets);
   // predicate columns, counted into every compare (as lowerSteps appends them)
   const predFlags = (): number => {
     let f = 0;
@@ -224,21 +204,7 @@ export function tallySteps(
     return f;
   };
   for (const step of steps) {
-    const cells = cellsOf(step);
-    for (const p of pred) cells.push(p.cell);
-    for (const c of cells) geom.checkCell(c, where);
-    const feasible = feasibleOffsets(geom, cells);
-    if (feasible === null) throw placementError(geom, cells, where, step.label);
-    for (const g of [...feasible.keys()].sort((a, b) => a - b)) {
-      const offs = feasible.get(g)!;
-      const cur = offsets[g]!;
-      let best = offs[0]!;
-      for (const o of offs) if (Math.abs(o - cur) < Math.abs(best - cur)) best = o;
-      if (best !== cur) {
-        out.push(TALLY_SHIFT, best - cur, g);
-        offsets[g] = best;
-      }
-    }
+    moveForStep(geom, step, pred, offsets, where, shift);
     for (const u of step.uses) {
       switch (u.kind) {
         case "lut":
@@ -273,22 +239,55 @@ export function tallySteps(
 
 /** returnHome into a MicroTally. */
 export function tallyReturnHome(offsets: Int32Array, out: MicroTally): void {
+  moveHome(offsets, (group, n) => out.push(TALLY_SHIFT, n, group));
+}
+
+/** Shifts every group back to offset 0. */
+export function returnHome(offsets: Int32Array, out: MicroOp[]): void {
+  moveHome(offsets, (group, n) => void out.push({ op: "shift", group, n }));
+}
+
+/** Moves every group back to offset 0, reporting each move (returnHome, tallyReturnHome). */
+function moveHome(offsets: Int32Array, shift: (group: number, n: number) => void): void {
   for (let g = 0; g < offsets.length; g++) {
     if (offsets[g] !== 0) {
-      out.push(TALLY_SHIFT, -offsets[g]!, g);
+      shift(g, -offsets[g]!);
       offsets[g] = 0;
     }
   }
 }
 
-/** Shifts every group back to offset 0. */
-export function returnHome(offsets: Int32Array, out: MicroOp[]): void {
-  for (let g = 0; g < offsets.length; g++) {
-    if (offsets[g] !== 0) {
-      out.push({ op: "shift", group: g, n: -offsets[g]! });
-      offsets[g] = 0;
+/**
+ * The shift plan of one step, shared by lowerSteps and tallySteps: every shift group holding one of
+ * its cells (predicate cells included) moves to the legal offset nearest to where it is that shows
+ * all of them, groups in ascending order; `shift` sees each move.
+ */
+function moveForStep(
+  geom: ApGeometry, step: Step, pred: readonly { cell: number }[], offsets: Int32Array, where: string,
+  shift: (group: number, n: number) => void,
+): void {
+  const cells = cellsOf(step);
+  for (const p of pred) cells.push(p.cell);
+  for (const c of cells) geom.checkCell(c, where);
+  const feasible = feasibleOffsets(geom, cells);
+  if (feasible === null) throw placementError(geom, cells, where, step.label);
+  for (const g of [...feasible.keys()].sort((a, b) => a - b)) {
+    const offs = feasible.get(g)!;
+    const cur = offsets[g]!;
+    let best = offs[0]!;
+    for (const o of offs) if (Math.abs(o - cur) < Math.abs(best - cur)) best = o;
+    if (best !== cur) {
+      shift(g, best - cur);
+      offsets[g] = best;
     }
   }
+}
+
+/** The column that sees `cell` at `offsets` (the step's moves made it visible). */
+function visibleColumn(geom: ApGeometry, cell: number, offsets: Int32Array): number {
+  const c = geom.columnOfCell(cell, offsets);
+  if (c < 0) throw new Error(`internal: cell ${geom.describeCell(cell)} not under a port after shifting`);
+  return c;
 }
 
 function placementError(geom: ApGeometry, cells: readonly number[], where: string, label: string): RtapError {
