@@ -65,7 +65,8 @@ export function idSchedule(dag: ExprDag): Int32Array {
 
 /** Appends nodes to growable typed arrays; computes ranges and widths as it goes. */
 export class DagBuilder {
-  readonly inputCount: number;
+  /** Leaves of the DAG being built (reset may change it). */
+  inputCount: number;
   private count: number;
   private op: Uint8Array;
   private lhs: Int32Array;
@@ -83,6 +84,30 @@ export class DagBuilder {
     this.lo = new Float64Array(cap);
     this.hi = new Float64Array(cap);
     this.w = new Uint8Array(cap);
+    this.count = 0;
+    this.setInputs(ranges, cols);
+  }
+
+  /**
+   * Starts a new DAG over `cols` leaves in this builder's storage (growing it if needed): what
+   * the CSE search does for every plan it measures, instead of allocating a builder per plan.
+   * Views (`view`) of the previous DAG become invalid.
+   */
+  reset(ranges: ColumnRanges, cols: number, capacityHint = 1024): void {
+    this.inputCount = cols;
+    const cap = Math.max(cols + capacityHint, 16);
+    if (this.op.length < cap) {
+      this.op = new Uint8Array(cap);
+      this.lhs = new Int32Array(cap);
+      this.rhs = new Int32Array(cap);
+      this.lo = new Float64Array(cap);
+      this.hi = new Float64Array(cap);
+      this.w = new Uint8Array(cap);
+    }
+    this.setInputs(ranges, cols);
+  }
+
+  private setInputs(ranges: ColumnRanges, cols: number): void {
     for (let j = 0; j < cols; j++) {
       this.op[j] = OP_INPUT;
       this.lhs[j] = -1;
@@ -137,6 +162,26 @@ export class DagBuilder {
     this.w = g(this.w, (n) => new Uint8Array(n));
   }
 
+  /**
+   * The DAG so far without copying: its arrays are views of the builder's storage, valid until
+   * the builder grows, is reset or pushes again (copyDag keeps one).
+   */
+  view(outputNode: Int32Array, outputSign: Int8Array): ExprDag {
+    const n = this.count;
+    return {
+      inputCount: this.inputCount,
+      nodeCount: n,
+      op: this.op.subarray(0, n),
+      lhs: this.lhs.subarray(0, n),
+      rhs: this.rhs.subarray(0, n),
+      min: this.lo.subarray(0, n),
+      max: this.hi.subarray(0, n),
+      width: this.w.subarray(0, n),
+      outputNode,
+      outputSign,
+    };
+  }
+
   /** Freezes the DAG (arrays trimmed to size). */
   finish(outputNode: Int32Array, outputSign: Int8Array): ExprDag {
     const n = this.count;
@@ -153,6 +198,22 @@ export class DagBuilder {
       outputSign,
     };
   }
+}
+
+/** A DAG with arrays of its own (of a view, see DagBuilder.view). */
+export function copyDag(dag: ExprDag): ExprDag {
+  return {
+    inputCount: dag.inputCount,
+    nodeCount: dag.nodeCount,
+    op: dag.op.slice(),
+    lhs: dag.lhs.slice(),
+    rhs: dag.rhs.slice(),
+    min: dag.min.slice(),
+    max: dag.max.slice(),
+    width: dag.width.slice(),
+    outputNode: dag.outputNode,
+    outputSign: dag.outputSign,
+  };
 }
 
 /**

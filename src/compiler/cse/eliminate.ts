@@ -5,7 +5,7 @@
  */
 import { RtapError } from "../../errors.js";
 import { analyzeLiveness, dagCost, naiveCost, type AdditionCost } from "./cost.js";
-import { bitWidth, idSchedule, type ExprDag } from "./dag.js";
+import { bitWidth, copyDag, idSchedule, type ExprDag } from "./dag.js";
 import { buildGrouped, canonicalRows, groupTerms, MAX_PATTERN_SLOTS, patternSlots, type CsePlan, type GroupedBuild, type GroupTerms, type RowSet } from "./grouped.js";
 import { countNonZeros, validateColumnRanges, validateTernaryMatrix, type ColumnRanges, type TernaryMatrix } from "./matrix.js";
 import { MAX_GROUP_SIZE } from "./patterns.js";
@@ -104,7 +104,8 @@ export function eliminateCommonSubexpressions(matrix: TernaryMatrix, ranges: Col
   const consider = (plan: CsePlan): CseCandidate => {
     let terms = termsBySize.get(plan.groupSize);
     if (!terms) termsBySize.set(plan.groupSize, (terms = groupTerms(rowSet, ranges, plan.groupSize)));
-    const build = buildGrouped(rowSet, ranges, plan, terms);
+    // measured in reused storage: only the best plan's DAG is copied out (most plans lose)
+    const build = buildGrouped(rowSet, ranges, plan, terms, true);
     const cost = dagCost(build.dag);
     const live = analyzeLiveness(build.dag, idSchedule(build.dag));
     const candidate: CseCandidate = {
@@ -116,7 +117,7 @@ export function eliminateCommonSubexpressions(matrix: TernaryMatrix, ranges: Col
       feasible: live.peakLiveValues <= maxValues && live.peakLiveBits <= maxBits,
     };
     candidates.push(candidate);
-    if (candidate.feasible && (!best || better(candidate, best.candidate))) best = { build, candidate };
+    if (candidate.feasible && (!best || better(candidate, best.candidate))) best = { build: { ...build, dag: copyDag(build.dag) }, candidate };
     return candidate;
   };
 

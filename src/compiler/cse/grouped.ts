@@ -163,8 +163,26 @@ export function groupTerms(rowSet: RowSet, ranges: ColumnRanges, g: number): Gro
   return { groupSize: g, codes, termLo, termHi };
 }
 
-/** Builds the DAG of one plan; `terms`: groupTerms of the same rows, ranges and group size, when the caller has them. */
-export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan, terms?: GroupTerms): GroupedBuild {
+/**
+ * Storage the plan search reuses from build to build (buildGrouped with `reuse`): the DAG builder
+ * and the pattern table. A search measures ~3-8 plans per block and keeps one; the SRAM-AP and
+ * serial rows of ResNet-18 run ~8,000 searches (blocks of 1-3 outputs on the SRAM-AP) and
+ * allocating a builder and two tables of groups x 3^g entries per plan cost ~10% of their compile.
+ */
+let pooledBuilder: DagBuilder | undefined;
+let pooledPatNode = new Int32Array(0);
+let pooledPatStamp = new Int32Array(0);
+/** Row-block stamps of the pooled pattern table: entries of earlier blocks (any build) are older. */
+let pooledStamp = 0;
+const POOLED_DAG_NODES = 1 << 18;
+const POOLED_PATTERN_SLOTS = 1 << 20;
+
+/**
+ * Builds the DAG of one plan; `terms`: groupTerms of the same rows, ranges and group size, when
+ * the caller has them. With `reuse`, the DAG is a view of storage the next `reuse` build
+ * overwrites (copyDag keeps it): for measuring plans.
+ */
+export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan, terms?: GroupTerms, reuse = false): GroupedBuild {
   const J = rowSet.cols;
   const U = rowSet.count;
   const g = plan.groupSize;
@@ -175,11 +193,29 @@ export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan
   if (terms && terms.groupSize !== g) throw new Error(`internal: group terms of size ${terms.groupSize} for a plan of size ${g}`);
   const { codes, termLo, termHi } = terms ?? groupTerms(rowSet, ranges, g);
 
-  const b = new DagBuilder(ranges, J, U * G + 1024);
+  // (storage for larger plans is not kept: the pool stays below ~7 MB and ~8 MB)
+  const poolDag = reuse && J + U * G + 1024 <= POOLED_DAG_NODES;
+  const poolPatterns = reuse && G * P3 <= POOLED_PATTERN_SLOTS;
+  let b: DagBuilder;
+  if (poolDag && pooledBuilder) (b = pooledBuilder).reset(ranges, J, U * G + 1024);
+  else b = new DagBuilder(ranges, J, U * G + 1024);
+  if (poolDag) pooledBuilder = b;
   // Pattern node per (group, canonical code), valid when its stamp is the current row block's.
-  const patNode = new Int32Array(G * P3);
-  const patStamp = new Int32Array(G * P3);
-  let stamp = 0;
+  let patNode: Int32Array, patStamp: Int32Array, stamp: number;
+  if (poolPatterns) {
+    if (pooledPatStamp.length < G * P3 || pooledStamp > 2 ** 30) {
+      pooledPatNode = new Int32Array(Math.min(POOLED_PATTERN_SLOTS, Math.max(G * P3, 2 * pooledPatNode.length)));
+      pooledPatStamp = new Int32Array(pooledPatNode.length);
+      pooledStamp = 0;
+    }
+    patNode = pooledPatNode;
+    patStamp = pooledPatStamp;
+    stamp = pooledStamp;
+  } else {
+    patNode = new Int32Array(G * P3);
+    patStamp = new Int32Array(G * P3);
+    stamp = 0;
+  }
   let sharingAdds = 0;
   let sharingCycles = 0;
 
@@ -459,7 +495,8 @@ export function buildGrouped(rowSet: RowSet, ranges: ColumnRanges, plan: CsePlan
     outputNode[o] = accNode[u]!;
     outputSign[o] = rowSet.signOf[o]! * accSign[u]!;
   }
-  const dag = b.finish(outputNode, outputSign);
+  if (poolPatterns) pooledStamp = stamp;
+  const dag = reuse ? b.view(outputNode, outputSign) : b.finish(outputNode, outputSign);
   let totalCycles = 0;
   for (let id = J; id < dag.nodeCount; id++) totalCycles += dag.width[id]!;
   const totalAdds = dag.nodeCount - J;
