@@ -30,6 +30,7 @@ import { tileHops, type UnitMapping } from "./mapping.js";
 import { RowAllocator, type RowLayout } from "./rowlayout.js";
 import { PagedAllocator } from "./pagelayout.js";
 import { addShift } from "./pages.js";
+import { nonZeroWeights } from "./weights.js";
 
 export interface FcPlan {
   conv: QConvOp;
@@ -128,8 +129,7 @@ export function planStationary(q: QGraph, conv: QConvOp, requant: QRequantOp | n
   const chip = arch.tiles * arch.arraysPerTile;
   const firstArray = chip - firstFreeArrayFromEnd - total;
   if (firstArray < 0) throw new RtapError(`needs ${total} dedicated arrays (${G} slices x ${arraysPerSlice}); the chip has ${chip} (${firstFreeArrayFromEnd} already dedicated)`, where);
-  let nnz = 0;
-  for (const w of conv.weights) if (w !== 0) nnz++;
+  const nnz = nonZeroWeights(conv);
   return { conv, requant, output, O, J, Jg, G, arraysPerSlice, firstArray, rows: R, pCell, mCell, acc, inc, diff, code, thresholds, accLo: lo, accHi: hi, inWidth: bitsFor(0, ihi), maxOps: Math.min(2 * J, nnz) };
 }
 

@@ -22,6 +22,7 @@ import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
 import { dagCost, naiveCost } from "./cse/cost.js";
 import { PagedAllocator } from "./pagelayout.js";
 import { streamedTrees } from "./streamed.js";
+import { nonZeroWeights } from "./weights.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, ROLE_COMPUTE, ROLE_FINAL, ROLE_REDUCE, UnitProgram,
   VK_ACC, VK_COMB, VK_CODE, VK_CONST, VK_IN, VK_LOADTMP, VK_MAC, VK_NODE, VK_STAGED, type LoadSource, type ProgramSizes,
@@ -420,10 +421,7 @@ class Lowerer {
       // whole receptive field in column order (src/compiler/cse/cost.ts naiveCost).
       let known = termBaselines.get(t.conv);
       if (!known) {
-        let nnz = 0;
-        const w = t.conv.weights;
-        for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
-        known = { nnz, naive: naiveCost({ rows: t.conv.outChannels, cols: K, data: w }, this.columnRanges(t)) };
+        known = { nnz: nonZeroWeights(t.conv), naive: naiveCost({ rows: t.conv.outChannels, cols: K, data: t.conv.weights }, this.columnRanges(t)) };
         termBaselines.set(t.conv, known);
       }
       const { nnz, naive } = known;
@@ -546,7 +544,7 @@ class Lowerer {
     const C = main.conv.inChannels;
     let nnz = 0, fieldBits = 0;
     for (const [i, t] of terms.entries()) {
-      for (const w of t.conv.weights) if (w !== 0) nnz++;
+      nnz += nonZeroWeights(t.conv);
       fieldBits += t.conv.inChannels * t.conv.kernel[0] * t.conv.kernel[1] * plans[i]!.inWidth;
     }
     const work = nnz * 8;
