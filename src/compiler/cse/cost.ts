@@ -73,13 +73,16 @@ export interface LivenessProfile {
  * value is handed to the output stage (requantization) when computed, so it is counted only while
  * a later step still reads it. The result of step k is counted together with its operands
  * (out-of-place add: a, b and a+b coexist), then operands read for the last time are freed.
+ * Without a schedule: the identity order (idSchedule).
  */
-export function analyzeLiveness(dag: ExprDag, schedule: Int32Array): LivenessProfile {
+export function analyzeLiveness(dag: ExprDag, schedule?: Int32Array): LivenessProfile {
   const n = dag.nodeCount;
   const first = dag.inputCount;
+  // no schedule: the identity order (the CSE search measures every plan in it, without an array)
+  const steps = schedule ? schedule.length : n - first;
   const lastUse = new Int32Array(n).fill(-1);
-  for (let step = 0; step < schedule.length; step++) {
-    const id = schedule[step]!;
+  for (let step = 0; step < steps; step++) {
+    const id = schedule ? schedule[step]! : first + step;
     lastUse[dag.lhs[id]!] = step;
     lastUse[dag.rhs[id]!] = step;
   }
@@ -87,8 +90,8 @@ export function analyzeLiveness(dag: ExprDag, schedule: Int32Array): LivenessPro
   let bits = 0;
   let peakLiveValues = 0;
   let peakLiveBits = 0;
-  for (let step = 0; step < schedule.length; step++) {
-    const id = schedule[step]!;
+  for (let step = 0; step < steps; step++) {
+    const id = schedule ? schedule[step]! : first + step;
     live++;
     bits += dag.width[id]!;
     if (live > peakLiveValues) peakLiveValues = live;

@@ -107,7 +107,7 @@ export function eliminateCommonSubexpressions(matrix: TernaryMatrix, ranges: Col
     // measured in reused storage: only the best plan's DAG is copied out (most plans lose)
     const build = buildGrouped(rowSet, ranges, plan, terms, true);
     const cost = dagCost(build.dag);
-    const live = analyzeLiveness(build.dag, idSchedule(build.dag));
+    const live = analyzeLiveness(build.dag); // (the identity order: nodes are created in it)
     const candidate: CseCandidate = {
       ...plan,
       chunks: build.chunks,

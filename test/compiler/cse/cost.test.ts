@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { analyzeLiveness, dagCost, naiveCost } from "../../../src/compiler/cse/cost.js";
-import { DagBuilder, OP_ADD, OP_SUB } from "../../../src/compiler/cse/dag.js";
+import { DagBuilder, idSchedule, OP_ADD, OP_SUB } from "../../../src/compiler/cse/dag.js";
 import { ternaryMatrixFromRows, unsignedColumnRanges } from "../../../src/compiler/cse/matrix.js";
 
 test("naive cost: running accumulator in column order, each addition costs its result width", () => {
@@ -40,4 +40,7 @@ test("analyzeLiveness: values live from definition to last read; outputs hand of
   assert.deepEqual(analyzeLiveness(dag, Int32Array.from([n4, n5, n6, n7])), { peakLiveValues: 2, peakLiveBits: 11 });
   // n4 and n6 first: n4, n6, n5 coexist (5 + 5 + 6 bits)
   assert.deepEqual(analyzeLiveness(dag, Int32Array.from([n4, n6, n5, n7])), { peakLiveValues: 3, peakLiveBits: 16 });
+  // no schedule: the identity order
+  assert.deepEqual(analyzeLiveness(dag), analyzeLiveness(dag, idSchedule(dag)));
+  assert.deepEqual(analyzeLiveness(dag), { peakLiveValues: 2, peakLiveBits: 11 });
 });
