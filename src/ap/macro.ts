@@ -175,6 +175,12 @@ export interface MacroPlan {
   staticEvents(timing: ApTiming, rows?: number): ApEvents;
   /** Plans expanded with `countOnly` (no micro-ops): whether the tallied micro-ops include a shift. */
   readonly countedShift?: boolean;
+  /**
+   * Plans expanded with `countOnly`: per shift group, the offset at which a compare or write
+   * first uses one of its columns (the start offset if none does). From home on a serial row,
+   * that is where the op starts (serialStart).
+   */
+  readonly firstUseOffsets?: readonly number[];
 }
 
 export interface ExpandOptions {
@@ -281,6 +287,7 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
   }
   const tally = opts.countOnly ? new MicroTally() : null;
   if (tally) {
+    tally.recordFirstUse(offsets);
     tallySteps(geom, built.steps, offsets, tally, where, op.predicate);
     if (opts.returnHome ?? true) tallyReturnHome(offsets, tally);
   } else {
@@ -298,7 +305,7 @@ export function expandMacro(op: MacroOp, geom: ApGeometry, opts: ExpandOptions =
     startOffsets,
     endOffsets,
     detail: built.detail,
-    ...(tally ? { countedShift: tally.hasShift } : {}),
+    ...(tally ? { countedShift: tally.hasShift, firstUseOffsets: Array.from(tally.firstUse!) } : {}),
     staticEvents: (timing, rows) => {
       const n = rows ?? geom.rows;
       if (memoTiming !== timing) {

@@ -135,6 +135,26 @@ export class MicroTally {
   readonly y: number[] = [];
   /** Compare: 1 when it combines into the tags (and/or), 0 when it sets them. */
   readonly z: number[] = [];
+  /**
+   * Per shift group, where it was when a compare or write first used a column of it (else where
+   * it started): the offsets serialStart (src/compiler/simulate.ts) finds by replaying micro-ops.
+   */
+  firstUse: Int32Array | null = null;
+  private used: Uint8Array | null = null;
+
+  /** Starts recording firstUse, from the offsets the expansion starts at. */
+  recordFirstUse(start: Int32Array): void {
+    this.firstUse = Int32Array.from(start);
+    this.used = new Uint8Array(start.length);
+  }
+
+  /** A compare or write uses a column of group g (-1: a flag column) while the groups are at `offsets`. */
+  use(g: number, offsets: Int32Array): void {
+    const used = this.used;
+    if (used === null || g < 0 || used[g]) return;
+    used[g] = 1;
+    this.firstUse![g] = offsets[g]!;
+  }
 
   push(kind: number, x = 0, y = 0, z = 0): void {
     this.kind.push(kind);
@@ -196,7 +216,12 @@ export function tallySteps(
 ): void {
   const pred = predicate ?? [];
   const shift = (group: number, n: number): void => out.push(TALLY_SHIFT, n, group);
-  const colOf = (cell: number): number => visibleColumn(geom, cell, offsets);
+  // (every column a compare or write of lowerSteps uses goes through here: firstUse sees them all)
+  const colOf = (cell: number): number => {
+    const c = visibleColumn(geom, cell, offsets);
+    if (out.firstUse) out.use(geom.groupOfCell(cell), offsets);
+    return c;
+  };
   // predicate columns, counted into every compare (as lowerSteps appends them)
   const predFlags = (): number => {
     let f = 0;

@@ -544,9 +544,9 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
  */
 function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds>, unit: string): MacroPlan {
   // The word level needs a class plan's events, offsets and detail, never its micro-ops (a shared
-  // class drops them anyway), so none are made (countOnly); serial rows replay the micro-ops of the
-  // expansion from home to find where the op starts (serialStart), that one is full.
-  if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStart(ctx.cache.plan(op, { returnHome: false }), ctx.geom), returnHome: false, countOnly: true });
+  // class drops them anyway), so none are made (countOnly); serial rows find where the op starts
+  // from the count-only expansion from home (serialStartCounted).
+  if (ctx.layout.kind === "serial") return ctx.cache.plan(op, { offsets: serialStartCounted(ctx, op), returnHome: false, countOnly: true });
   if (ctx.layout.kind !== "interleaved") return ctx.cache.plan(op, { returnHome: false, countOnly: true });
   const plan = ctx.cache.plan(op, { offsets: offsetsFor(needs, ctx.geom.groups), returnHome: false, countOnly: true });
   if (plan.countedShift) throw new Error(`internal: ${op.kind} in unit "${unit}" needs a shift inside its expansion on an interleaved row (operands on two pages of one group)`);
@@ -559,6 +559,7 @@ function planAt(ctx: SimContext, op: MacroOp, needs: ReturnType<typeof stepNeeds
  * last op left it, and the op's expansion from these offsets starts with no move of its own.
  */
 export function serialStart(fromHome: MacroPlan, geom: ApGeometry): Int32Array {
+  if (fromHome.firstUseOffsets) return Int32Array.from(fromHome.firstUseOffsets);
   const at = Int32Array.from(fromHome.startOffsets);
   const start = Int32Array.from(fromHome.startOffsets);
   const fixed = new Uint8Array(at.length);
@@ -575,6 +576,11 @@ export function serialStart(fromHome: MacroPlan, geom: ApGeometry): Int32Array {
     }
   }
   return start;
+}
+
+/** serialStart of an op from its count-only expansion from home (no micro-ops made; the same offsets). */
+function serialStartCounted(ctx: SimContext, op: MacroOp): Int32Array {
+  return serialStart(ctx.cache.plan(op, { returnHome: false, countOnly: true }), ctx.geom);
 }
 
 /**
@@ -1007,7 +1013,7 @@ function subOfClass(ctx: SimContext, addPlan: MacroPlan, rows: number): { plan: 
   // (count-only, like the class plans: see planAt)
   const plan = interleaved
     ? ctx.cache.plan(sub, { offsets: addPlan.startOffsets, returnHome: false, countOnly: true })
-    : ctx.cache.plan(sub, { offsets: serialStart(ctx.cache.plan(sub, { returnHome: false }), ctx.geom), returnHome: false, countOnly: true });
+    : ctx.cache.plan(sub, { offsets: serialStartCounted(ctx, sub), returnHome: false, countOnly: true });
   return { plan, events: plan.staticEvents(ctx.arch.timing, rows) };
 }
 

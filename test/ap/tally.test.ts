@@ -3,7 +3,8 @@
  * prices structural classes from tallied micro-ops instead of micro-op objects. Every macro-op of
  * fmnist-resnet8's compiled units, on the interleaved RTM row, the serial RTM row (shifts inside
  * ops) and the SRAM row, from where the page schedule puts its groups and from home, with and
- * without the return home, must give the same static events, offsets and detail either way.
+ * without the return home, must give the same static events, offsets, detail and first-use offsets
+ * (where a serial row's op starts) either way.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +13,7 @@ import { expandMacro, macroSignature } from "../../src/ap/macro.js";
 import { compileUnitAt, planNetwork } from "../../src/compiler/pipeline.js";
 import { offsetsFor, stepNeeds } from "../../src/compiler/pages.js";
 import { OP_ADDOUT, OP_FREE, OP_LOAD, OP_MAC, OP_STORE, OP_SUBOUT } from "../../src/compiler/program.js";
-import { toMacroOp } from "../../src/compiler/simulate.js";
+import { serialStart, toMacroOp } from "../../src/compiler/simulate.js";
 import { fmnistQGraph } from "../compiler/helpers.js";
 
 const ARCHS: { name: string; arch: string; layout?: "serial" }[] = [
@@ -56,6 +57,8 @@ for (const spec of ARCHS) {
             assert.deepEqual(counted.endOffsets, full.endOffsets);
             assert.deepEqual(counted.detail, full.detail);
             assert.equal(counted.countedShift, full.micro.some((m) => m.op === "shift"));
+            // where each group is first used: the serial schedule's start offsets (serialStart)
+            assert.deepEqual(Array.from(serialStart(counted, plan.layout.geom)), Array.from(serialStart(full, plan.layout.geom)), `${key}: first use`);
             if (counted.countedShift) withShifts++;
             kinds.add(op.kind);
             checked++;
