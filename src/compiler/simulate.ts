@@ -1271,9 +1271,9 @@ const kernelCounts = new Float64Array(4);
  * `pat` (TMP slots; none: the old contents are zeros) is updated in place (low wd bits replaced
  * by the result). Fills `kernelCounts` with
  * [dst, chain, signA, signB] cells. No closures: this loop sees ~7e8 rows per ResNet-18 image.
- * Tested against evalMacro and the bit-level simulator.
+ * Tested against evalMacro and the bit-level simulator; exported for bench/add-kernel.ts.
  */
-function addOutKernel(
+export function addOutKernel(
   isAdd: boolean, av: Int32Array, bv: Int32Array, pat: Int32Array | undefined, lb: number, out: Int32Array, N: number, realRows: number, idle: number,
   wd: number, dSigned: boolean, aw: number, aSigned: boolean, bw: number, bSigned: boolean, capA: boolean, capB: boolean,
 ): Float64Array {
