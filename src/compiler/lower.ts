@@ -139,11 +139,11 @@ interface ReduceResult {
 const cseMemo = new WeakMap<Int8Array, Map<string, ReduceResult>>();
 
 /**
- * Per conv op of a quantized graph: its non-zero weights and naive cost (they depend on the
- * weights and the input tensor's ranges only). Every variant compiling the same graph in this
- * thread reuses them: a ResNet-18 stage-4 matrix has 2.4 M weights, counted per variant before.
+ * Per conv op of a quantized graph: its naive cost (it depends on the weights and the input
+ * tensor's ranges only). Every variant compiling the same graph in this thread reuses it: a
+ * ResNet-18 stage-4 matrix has 2.4 M weights, walked per variant before.
  */
-const termBaselines = new WeakMap<QConvOp, { nnz: number; naive: { additions: number; cycles: number } }>();
+const termBaselines = new WeakMap<QConvOp, { additions: number; cycles: number }>();
 
 /** The lowering of one unit: its program and statistics. */
 export function lowerUnit(u: ComputeUnit, ctx: LowerContext): { program: UnitProgram; stats: UnitStats } {
@@ -419,13 +419,9 @@ class Lowerer {
       const K = t.conv.inChannels * t.conv.kernel[0] * t.conv.kernel[1];
       // The naive baseline, independent of blocks and slices: every output a running sum of its
       // whole receptive field in column order (src/compiler/cse/cost.ts naiveCost).
-      let known = termBaselines.get(t.conv);
-      if (!known) {
-        known = { nnz: nonZeroWeights(t.conv), naive: naiveCost({ rows: t.conv.outChannels, cols: K, data: t.conv.weights }, this.columnRanges(t)) };
-        termBaselines.set(t.conv, known);
-      }
-      const { nnz, naive } = known;
-      this.stats.matrices.push({ name: t.conv.name, rows: t.conv.outChannels, cols: K, nonZeros: nnz });
+      let naive = termBaselines.get(t.conv);
+      if (!naive) termBaselines.set(t.conv, (naive = naiveCost({ rows: t.conv.outChannels, cols: K, data: t.conv.weights }, this.columnRanges(t))));
+      this.stats.matrices.push({ name: t.conv.name, rows: t.conv.outChannels, cols: K, nonZeros: nonZeroWeights(t.conv) });
       this.stats.addsNaive += naive.additions;
       this.stats.cyclesNaive += naive.cycles;
     }

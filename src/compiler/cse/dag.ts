@@ -182,22 +182,11 @@ export class DagBuilder {
     };
   }
 
-  /** Freezes the DAG (arrays trimmed to size). */
+  /** Freezes the DAG (arrays of its own, trimmed to size). */
   finish(outputNode: Int32Array, outputSign: Int8Array): ExprDag {
-    const n = this.count;
-    return {
-      inputCount: this.inputCount,
-      nodeCount: n,
-      op: this.op.slice(0, n),
-      lhs: this.lhs.slice(0, n),
-      rhs: this.rhs.slice(0, n),
-      min: this.lo.slice(0, n),
-      max: this.hi.slice(0, n),
-      width: this.w.slice(0, n),
-      outputNode,
-      outputSign,
-    };
+    return copyDag(this.view(outputNode, outputSign));
   }
+
 }
 
 /** A DAG with arrays of its own (of a view, see DagBuilder.view). */
