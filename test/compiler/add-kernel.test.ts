@@ -61,7 +61,7 @@ describe("addOutKernel against a bit-by-bit reference", () => {
   for (const { wd, aw, bw } of shapes) {
     for (const isAdd of [true, false]) {
       for (const [aSigned, bSigned, dSigned] of [[false, false, false], [false, true, true], [true, true, true], [true, false, true]] as const) {
-        const name = `${isAdd ? "add" : "sub"} ${wd}-bit ${dSigned ? "signed" : "unsigned"} <- ${aw}-bit ${aSigned ? "s" : "u"} , ${bw}-bit ${bSigned ? "s" : "u"}`;
+        const name = `${isAdd ? "add" : "sub"} ${wd}-bit ${dSigned ? "signed" : "unsigned"} <- ${aw}-bit ${aSigned ? "s" : "u"}, ${bw}-bit ${bSigned ? "s" : "u"}`;
         test(name, () => {
           // every pair of operand values, then one more row (odd count), and 2 idle rows
           const aVals: number[] = [], bVals: number[] = [];
@@ -86,9 +86,9 @@ describe("addOutKernel against a bit-by-bit reference", () => {
               let dst = 0, chain = 0;
               for (let r = 0; r < N; r++) {
                 const weight = r < real ? 1 : idle;
-                const ext = (v: number, w: number): number => (w >= 32 ? v : v & ((1 << w) - 1));
                 const old = before ? (before[r]! >>> lb!) & ((1 << wd) - 1) : 0;
-                const want = referenceRow(isAdd, ext(av[r]!, wd), ext(bv[r]!, wd), old, wd);
+                // operands as wd-bit two's complement words (sign-extended, then cut to wd bits)
+                const want = referenceRow(isAdd, av[r]! & ((1 << wd) - 1), bv[r]! & ((1 << wd) - 1), old, wd);
                 assert.equal(out[r], read(want.bits, wd, dSigned), `${name}: value of row ${r} (N ${N})`);
                 if (pat) {
                   const laneMask = ((1 << wd) - 1) << lb!;
