@@ -15,7 +15,27 @@ export function startWorker(name: string, from: string, options: WorkerOptions):
   const url = new URL(`./${name}.${isTs ? "ts" : "js"}`, from);
   return isTs
     ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`, { ...options, eval: true })
-    : new Worker(url, { execArgv: withoutModuleLoaders(process.execArgv), ...options });
+    : startBuiltWorker(url, options);
+}
+
+/**
+ * A worker running built JavaScript, with the parent's Node options minus module loaders
+ * (withoutModuleLoaders). Node refuses process-wide options in a worker's execArgv (V8 flags such as
+ * --max-old-space-size or --stack-size, --title, ...: ERR_WORKER_INVALID_EXEC_ARGV), though a worker
+ * that inherits them implicitly is fine. So the options are passed only when a loader was dropped,
+ * and the ones Node refuses are then left out: they are the process's, and apply to the worker anyway.
+ */
+export function startBuiltWorker(entry: URL | string, options: WorkerOptions, parentExecArgv: readonly string[] = process.execArgv): Worker {
+  const kept = withoutModuleLoaders(parentExecArgv);
+  if (kept.length === parentExecArgv.length) return new Worker(entry, options);
+  try {
+    return new Worker(entry, { execArgv: kept, ...options });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e;
+    // Node names the refused options after the colon, comma-separated; without that list, none are passed
+    const refused = new Set(/flags: (.*)$/.exec((e as Error).message)?.[1]?.split(", ") ?? kept);
+    return new Worker(entry, { execArgv: kept.filter((a) => !refused.has(a)), ...options });
+  }
 }
 
 /** Node options that load modules or register loaders before the entry point, each with its value. */

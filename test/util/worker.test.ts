@@ -16,3 +16,19 @@ test("module loaders are dropped with their values, other options kept in order"
   );
   assert.deepEqual(withoutModuleLoaders([]), []);
 });
+
+test("a built worker starts under process-wide options and drops only the loaders", async () => {
+  const { startBuiltWorker } = await import("../../src/util/worker.js");
+  const code = `require("node:worker_threads").parentPort.postMessage(process.execArgv)`;
+  const argvOf = (parent: string[]): Promise<string[]> =>
+    new Promise((resolve, reject) => {
+      const w = startBuiltWorker(code, { eval: true }, parent);
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+  // V8 and process options are refused in a worker's execArgv: left out (they apply process-wide)
+  assert.deepEqual(await argvOf(["--max-old-space-size=4096", "--import", "tsx", "--stack-size=2000", "--trace-warnings"]), ["--trace-warnings"]);
+  // nothing to drop: the worker inherits the parent's options as Node passes them (no explicit execArgv)
+  // (given a list with no loader, the worker shows this process's own options, not that list)
+  assert.deepEqual(await argvOf(["--trace-warnings"]), process.execArgv);
+});
