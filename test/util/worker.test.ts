@@ -1,11 +1,12 @@
 /**
  * Built worker threads do not inherit module loaders: withoutModuleLoaders drops --import,
  * --require/-r, --loader and --experimental-loader with their values (separate or after "="), and
- * keeps every other option in order.
+ * keeps every other option in order; a built worker started under options Node refuses in a
+ * worker's execArgv (V8 and process-wide ones) still starts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withoutModuleLoaders } from "../../src/util/worker.js";
+import { startBuiltWorker, withoutModuleLoaders } from "../../src/util/worker.js";
 
 test("module loaders are dropped with their values, other options kept in order", () => {
   assert.deepEqual(withoutModuleLoaders(["--import", "tsx"]), []);
@@ -18,7 +19,6 @@ test("module loaders are dropped with their values, other options kept in order"
 });
 
 test("a built worker starts under process-wide options and drops only the loaders", async () => {
-  const { startBuiltWorker } = await import("../../src/util/worker.js");
   const code = `require("node:worker_threads").parentPort.postMessage(process.execArgv)`;
   const argvOf = (parent: string[]): Promise<string[]> =>
     new Promise((resolve, reject) => {
@@ -28,7 +28,6 @@ test("a built worker starts under process-wide options and drops only the loader
     });
   // V8 and process options are refused in a worker's execArgv: left out (they apply process-wide)
   assert.deepEqual(await argvOf(["--max-old-space-size=4096", "--import", "tsx", "--stack-size=2000", "--trace-warnings"]), ["--trace-warnings"]);
-  // nothing to drop: the worker inherits the parent's options as Node passes them (no explicit execArgv)
-  // (given a list with no loader, the worker shows this process's own options, not that list)
+  // nothing to drop: no explicit execArgv, so the worker shows this process's own options, not the list given
   assert.deepEqual(await argvOf(["--trace-warnings"]), process.execArgv);
 });
