@@ -18,7 +18,7 @@ import { addEvents, EVENT_KINDS, zeroEvents, type ApEvents } from "./ap/events.j
 import type { PassSwitches } from "./compiler/lower.js";
 import { mapPositions, type MovementContext, type UnitMapping } from "./compiler/mapping.js";
 import { compileUnitAt, planNetwork, runUnit, stationarySummary, unitMappingAt, type NetworkPlan } from "./compiler/pipeline.js";
-import { cachedPartProfile, makeSimContext, programMovement, SharedClasses } from "./compiler/simulate.js";
+import { cachedPartProfile, makeSimContext, programMovement, releaseSimContext, SharedClasses } from "./compiler/simulate.js";
 import { networkCycleDeltas, scheduleUnit, type ScheduleSummary } from "./compiler/schedule.js";
 import type { ProgramSizes } from "./compiler/program.js";
 import type { ComputeUnit } from "./compiler/units.js";
@@ -282,6 +282,7 @@ export class UnitTaskRunner {
     // the program is this task's alone (weight-stationary units keep theirs in the plan): its
     // storage goes to the next task's program
     if (!cu.stationary) cu.program.recycle();
+    releaseSimContext(sim);
     return result;
   }
 }

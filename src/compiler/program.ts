@@ -128,6 +128,21 @@ function capacityFor(n: number, old: number): number {
 }
 
 /**
+ * An Int32Array of n entries on the thread's spare storage (contents undefined: the caller writes
+ * every entry it reads), for per-program arrays of the simulators (a step-class index per step:
+ * 10^6-10^7 entries on ResNet-18's deep units, whose fresh pages page-faulted per task). Give
+ * it back with releaseSpareArray when nothing reads it any more.
+ */
+export function takeSpareInt32(n: number): Int32Array {
+  return new Int32Array(takeBuffer(capacityFor(n, 0) * 4), 0, n);
+}
+
+/** Returns an array from takeSpareInt32 (or any array whose storage nothing else views) to the spare storage. */
+export function releaseSpareArray(a: Int32Array): void {
+  giveBuffer(a.buffer as ArrayBuffer);
+}
+
+/**
  * Growing a program array copies what it holds into a buffer of twice the size. The new entries
  * are not zeroed: every entry below the count is written (addValue, step, free) before anything
  * reads it, and nothing reads above the count (finish views the arrays at their counts). The zero

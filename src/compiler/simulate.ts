@@ -30,7 +30,7 @@ import { loadEvents, movementCycles, storeEvents, type MovementContext, type Uni
 import { offsetsFor, stepNeeds, walkSchedule, addShift, type ShiftSchedule, type StepNeeds } from "./pages.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_FREE, OP_LOAD, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_STORE, OP_SUB, OP_SUBOUT, OP_THRESHOLD,
-  REGION_TMP, type LoadSource, type UnitProgram,
+  REGION_TMP, releaseSpareArray, takeSpareInt32, type LoadSource, type UnitProgram,
 } from "./program.js";
 import type { RowLayout } from "./rowlayout.js";
 import { scheduleUnit, type UnitSchedule } from "./schedule.js";
@@ -71,6 +71,8 @@ export interface SimContext {
   classIndex: ClassIndex;
   /** Per program: the structural class of every compute step (-1 otherwise). */
   stepClasses: WeakMap<UnitProgram, Int32Array>;
+  /** Arrays on the thread's spare storage (the step classes) that releaseSimContext gives back. */
+  spareArrays: Int32Array[];
   /** Per program: the page schedule's shifts (per array, per image). */
   schedules: WeakMap<UnitProgram, ShiftSchedule>;
   /** Per program: the page schedule's shift cycles by program segment (UnitProgram.segStart). */
@@ -357,9 +359,19 @@ function compactPlan(p: MacroPlan): MacroPlan {
 
 export function makeSimContext(q: QGraph, arch: ApArch, layout: RowLayout): SimContext {
   return {
-    q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new ClassIndex(), stepClasses: new WeakMap(),
+    q, arch, geom: layout.geom, layout, cache: new MacroPlanCache(layout.geom), classes: [], classIndex: new ClassIndex(), stepClasses: new WeakMap(), spareArrays: [],
     schedules: new WeakMap(), segmentShiftCycles: new WeakMap(), segmentStatic: new WeakMap(), bitSteps: new BitStepCache(),
   };
+}
+
+/**
+ * Gives the context's arrays on spare storage back to the thread (the next task's programs and
+ * contexts reuse them). The caller promises it reads nothing of this context again.
+ */
+export function releaseSimContext(ctx: SimContext): void {
+  for (const a of ctx.spareArrays) releaseSpareArray(a);
+  ctx.spareArrays.length = 0;
+  ctx.stepClasses = new WeakMap();
 }
 
 export interface UnitEvents {
@@ -468,7 +480,10 @@ function structuralKey(p: UnitProgram, i: number, geom: ApGeometry, domainDelta:
 function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
   let cls = ctx.stepClasses.get(p);
   if (cls) return cls;
-  cls = new Int32Array(p.nSteps).fill(-1);
+  // on the thread's spare storage (fresh, its pages faulted in per task: ~11 MB on a deep unit);
+  // every entry is written below
+  cls = takeSpareInt32(p.nSteps);
+  ctx.spareArrays.push(cls);
   // distance of each domain from the port below it (0 for SRAM)
   const geom = ctx.geom;
   // (interleaved rows: all 0 — a value is visible whole at its page, so its page does not matter)
@@ -483,7 +498,10 @@ function classesOf(ctx: SimContext, p: UnitProgram, rows: number): Int32Array {
   }
   for (let i = 0; i < p.nSteps; i++) {
     const o = p.op[i]!;
-    if (o === OP_LOAD || o === OP_STORE || o === OP_FREE) continue;
+    if (o === OP_LOAD || o === OP_STORE || o === OP_FREE) {
+      cls[i] = -1;
+      continue;
+    }
     const key = structuralKey(p, i, geom, domainDelta);
     let c = ctx.classIndex.get(key);
     if (c === undefined) {
