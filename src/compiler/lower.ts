@@ -21,7 +21,8 @@ import { DagBuilder, OP_ADD as DAG_ADD, OP_SUB as DAG_SUB, idSchedule, type Expr
 import { eliminateCommonSubexpressions } from "./cse/eliminate.js";
 import { dagCost, naiveCost } from "./cse/cost.js";
 import { PagedAllocator } from "./pagelayout.js";
-import { streamedTrees } from "./streamed.js";
+import { StreamedScratch, streamedTrees } from "./streamed.js";
+import { TypedScratch } from "./scratch.js";
 import { nonZeroWeights } from "./weights.js";
 import {
   OP_ADD, OP_ADDOUT, OP_COPY, OP_MAC, OP_MAX, OP_NEGATE, OP_SET, OP_SUB, OP_SUBOUT, OP_THRESHOLD, REGION_IN, REGION_TMP, ROLE_COMPUTE, ROLE_FINAL, ROLE_REDUCE, UnitProgram,
@@ -196,6 +197,25 @@ interface Operand {
   /** Set for IN values. */
   slot?: InSlot;
 }
+
+/** Per-block arrays of Lowerer.convSlice: see TypedScratch (src/compiler/scratch.ts). */
+interface SliceScratch {
+  arrays: TypedScratch;
+  streamed: StreamedScratch;
+  busy: boolean;
+}
+const newSliceScratch = (): SliceScratch => ({ arrays: new TypedScratch(), streamed: new StreamedScratch(), busy: false });
+/** This thread's (lowering is synchronous: one convSlice at a time; `busy` guards nesting). */
+const sliceScratch = newSliceScratch();
+
+/** Per-DAG arrays and hot set of Lowerer.emitDag. */
+interface EmitScratch {
+  arrays: TypedScratch;
+  hotNodes: InsertionOrderedSet;
+  busy: boolean;
+}
+const newEmitScratch = (): EmitScratch => ({ arrays: new TypedScratch(), hotNodes: new InsertionOrderedSet(1024), busy: false });
+const emitScratch = newEmitScratch();
 
 class Lowerer {
   private readonly q: QGraph;
@@ -634,6 +654,24 @@ class Lowerer {
     onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void,
     reserve: number,
   ): void {
+    // per-block arrays on this thread's slice scratch (a nested call, none today, gets its own)
+    const own = !sliceScratch.busy;
+    const scratch = own ? sliceScratch : newSliceScratch();
+    scratch.busy = true;
+    try {
+      this.convSliceIn(scratch, t, plan, o0, o1, c0, c1, onOutput, reserve);
+    } finally {
+      if (own) sliceScratch.busy = false;
+    }
+  }
+
+  /** convSlice on `scratch`'s arrays (column ranges, weight block, pages, schedule: valid for this call). */
+  private convSliceIn(
+    scratch: SliceScratch,
+    t: ConvTerm, plan: { inWidth: number; inSigned: boolean }, o0: number, o1: number, c0: number, c1: number,
+    onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void,
+    reserve: number,
+  ): void {
     const conv = t.conv;
     const inT = this.tensor(conv.input);
     const [KH, KW] = conv.kernel;
@@ -642,7 +680,7 @@ class Lowerer {
     const J = (c1 - c0) * K;
     const padded = conv.pads.some((p) => p > 0);
     // Columns in (c, ky, kx) order: consecutive columns share a packing level.
-    const colMin = new Float64Array(J), colMax = new Float64Array(J);
+    const colMin = scratch.arrays.float64(0, J), colMax = scratch.arrays.float64(1, J);
     this.alloc.resetIn(plan.inWidth);
     const leaves: Operand[] = new Array(J);
     const order = columnPlacementOrder(J, this.ctx.passes.allocation);
@@ -663,7 +701,7 @@ class Lowerer {
     for (let j = 0; j < J; j++) leaves[j] = loaded[j]!;
     // The block's ternary matrix (rows o0..o1-1, columns of this slice).
     const rows = o1 - o0;
-    const data = new Int8Array(rows * J);
+    const data = scratch.arrays.int8(0, rows * J); // every entry written below
     for (let o = o0; o < o1; o++)
       for (let c = c0; c < c1; c++)
         for (let k = 0; k < K; k++) data[(o - o0) * J + (c - c0) * K + k] = conv.weights[(o * C + c) * K + k]!;
@@ -673,10 +711,12 @@ class Lowerer {
       this.unfoldedSlice(matrix, leaves, o0, onOutput);
     } else if (this.paged && this.ctx.passes.unroll && this.ctx.passes.cse) {
       // interleaved rows: the page-streamed reduction (src/compiler/streamed.ts)
-      const page = new Int32Array(J);
+      const page = scratch.arrays.int32(0, J);
       for (let j = 0; j < J; j++) page[j] = leaves[j]!.slot!.level;
-      const dag = streamedTrees(matrix, ranges, page);
-      const schedule = idSchedule(dag);
+      const dag = streamedTrees(matrix, ranges, page, scratch.streamed);
+      // the identity schedule (idSchedule) in scratch
+      const schedule = scratch.arrays.int32(1, dag.nodeCount - dag.inputCount);
+      for (let i = 0; i < schedule.length; i++) schedule[i] = dag.inputCount + i;
       // (no naive cost here: the unit's naive baseline is counted per term, see conv)
       const compiled = dagCost(dag);
       const r = this.checked({ dag, schedule, compiled }, matrix, ranges, conv.name);
@@ -738,8 +778,23 @@ class Lowerer {
   }
 
   private emitDag(dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void): void {
+    // per-DAG bookkeeping on this thread's scratch (a nested call, none today, gets its own)
+    const own = !emitScratch.busy;
+    const scratch = own ? emitScratch : newEmitScratch();
+    scratch.busy = true;
+    try {
+      this.emitDagIn(scratch, dag, schedule, leaves, o0, onOutput);
+    } finally {
+      if (own) emitScratch.busy = false;
+    }
+  }
+
+  /** emitDag with its per-node arrays and hot set in `scratch` (valid for this call). */
+  private emitDagIn(
+    scratch: EmitScratch, dag: ExprDag, schedule: Int32Array, leaves: Operand[], o0: number, onOutput: (o: number, id: number, sign: number, isTmp: boolean) => void,
+  ): void {
     const n = dag.nodeCount;
-    const lastUse = new Int32Array(n).fill(-1);
+    const lastUse = scratch.arrays.int32(0, n).fill(-1);
     for (let i = 0; i < schedule.length; i++) {
       const node = schedule[i]!;
       lastUse[dag.lhs[node]!] = Math.max(lastUse[dag.lhs[node]!]!, i);
@@ -747,7 +802,8 @@ class Lowerer {
     }
     // outputs grouped by node, in row order: a list per node through firstOut/nextOut (-1 ends it)
     const rowsOut = dag.outputNode.length;
-    const firstOut = new Int32Array(n).fill(-1), lastOut = new Int32Array(n), nextOut = new Int32Array(rowsOut).fill(-1);
+    // (lastOut[node] is written before it is read)
+    const firstOut = scratch.arrays.int32(1, n).fill(-1), lastOut = scratch.arrays.int32(2, n), nextOut = scratch.arrays.int32(3, rowsOut).fill(-1);
     for (let r = 0; r < rowsOut; r++) {
       const node = dag.outputNode[r]!;
       if (dag.outputSign[r] === 0 || node < dag.inputCount) continue;
@@ -761,9 +817,11 @@ class Lowerer {
       if (dag.outputSign[r] === 0) onOutput(o0 + r, -1, 0, true);
       else if (node < dag.inputCount) onOutput(o0 + r, leaves[node]!.id, dag.outputSign[r]!, false);
     }
-    const ids = new Int32Array(n).fill(-1);
+    const ids = scratch.arrays.int32(4, n).fill(-1);
     // Interleaved rows: DAG values on hot pages (evictable to the spill bank when the hot pages are full)
-    const hotNodes = new InsertionOrderedSet(n);
+    if (scratch.hotNodes.capacity < n) scratch.hotNodes = new InsertionOrderedSet(Math.max(n, 2 * scratch.hotNodes.capacity));
+    const hotNodes = scratch.hotNodes;
+    hotNodes.clear();
     for (let i = 0; i < schedule.length; i++) {
       const node = schedule[i]!;
       // operand ids (no Operand object per node: the IN slots matter on serial rows only)

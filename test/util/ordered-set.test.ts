@@ -43,3 +43,25 @@ test("InsertionOrderedSet: empty iteration, and members outside its capacity are
   assert.throws(() => s.add(-1), /outside 0\.\.3/);
   assert.equal(s.delete(9), false);
 });
+
+test("InsertionOrderedSet after clear() follows a fresh Set (the lowering reuses one set for every block DAG)", () => {
+  const rng = new Rng(5);
+  const ours = new InsertionOrderedSet(32);
+  for (let round = 0; round < 20; round++) {
+    ours.clear();
+    assert.equal(ours.size, 0);
+    assert.equal(ours.first(), -1);
+    const ref = new Set<number>();
+    for (let step = 0; step < 200; step++) {
+      const x = Math.floor(rng.next() * 32);
+      if (rng.next() < 0.6) {
+        ours.add(x);
+        ref.add(x);
+      } else assert.equal(ours.delete(x), ref.delete(x));
+      assert.equal(ours.has(x), ref.has(x));
+    }
+    assert.equal(ours.size, ref.size);
+    assert.deepEqual(members(ours), [...ref]);
+    for (let x = 0; x < 32; x++) assert.equal(ours.has(x), ref.has(x));
+  }
+});
