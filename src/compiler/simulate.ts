@@ -1109,7 +1109,8 @@ function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: I
       const x = dv[r]!, y = sv[r]!;
       const du = x & mask;
       const su = live ? ((y & vm) << s) & mask : 0;
-      const full = du + sgn * su;
+      // (| 0: a 32-bit sum may leave the int32 range; only its low 32 bits are read, see wideRows)
+      const full = (du + sgn * su) | 0;
       const nu = full & mask;
       dv[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
       if (pat) pat[r] = (pat[r]! & ~laneMask) | (nu << lb);
@@ -1145,18 +1146,35 @@ function narrowInPlaceIntoLane(
 ): void {
   const keep = ~(mask << lb);
   let flips = 0, chain = 0, neg = 0;
-  for (let r = r0; r < r1; r++) {
-    const y = sv[r]!;
-    const du = dv[r]! & mask;
-    const su = ((y & vm) << s) & mask;
-    const full = du + sgn * su, nu = full & mask;
-    dv[r] = (nu << ext) >> ext;
-    pat[r] = (pat[r]! & keep) | (nu << lb);
-    let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
-    c &= ~(c << 1);
-    flips += POPCOUNT16[du ^ nu]!;
-    chain += POPCOUNT16[c]!;
-    neg += y >>> 31;
+  // a loop per sign (no multiply by the sign per row, as in the add-out kernels)
+  if (sgn > 0) {
+    for (let r = r0; r < r1; r++) {
+      const y = sv[r]!;
+      const du = dv[r]! & mask;
+      const su = ((y & vm) << s) & mask;
+      const full = du + su, nu = full & mask;
+      dv[r] = (nu << ext) >> ext;
+      pat[r] = (pat[r]! & keep) | (nu << lb);
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      c &= ~(c << 1);
+      flips += POPCOUNT16[du ^ nu]!;
+      chain += POPCOUNT16[c]!;
+      neg += y >>> 31;
+    }
+  } else {
+    for (let r = r0; r < r1; r++) {
+      const y = sv[r]!;
+      const du = dv[r]! & mask;
+      const su = ((y & vm) << s) & mask;
+      const full = du - su, nu = full & mask;
+      dv[r] = (nu << ext) >> ext;
+      pat[r] = (pat[r]! & keep) | (nu << lb);
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      c &= ~(c << 1);
+      flips += POPCOUNT16[du ^ nu]!;
+      chain += POPCOUNT16[c]!;
+      neg += y >>> 31;
+    }
   }
   inPlaceSums[0] = flips;
   inPlaceSums[1] = chain;
@@ -1168,17 +1186,32 @@ function narrowInPlaceFresh(
   dv: Int32Array, sv: Int32Array, r0: number, r1: number, mask: number, vm: number, s: number, sgn: number, chainMask: number, ext: number,
 ): void {
   let flips = 0, chain = 0, neg = 0;
-  for (let r = r0; r < r1; r++) {
-    const y = sv[r]!;
-    const du = dv[r]! & mask;
-    const su = ((y & vm) << s) & mask;
-    const full = du + sgn * su, nu = full & mask;
-    dv[r] = (nu << ext) >> ext;
-    let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
-    c &= ~(c << 1);
-    flips += POPCOUNT16[du ^ nu]!;
-    chain += POPCOUNT16[c]!;
-    neg += y >>> 31;
+  if (sgn > 0) {
+    for (let r = r0; r < r1; r++) {
+      const y = sv[r]!;
+      const du = dv[r]! & mask;
+      const su = ((y & vm) << s) & mask;
+      const full = du + su, nu = full & mask;
+      dv[r] = (nu << ext) >> ext;
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      c &= ~(c << 1);
+      flips += POPCOUNT16[du ^ nu]!;
+      chain += POPCOUNT16[c]!;
+      neg += y >>> 31;
+    }
+  } else {
+    for (let r = r0; r < r1; r++) {
+      const y = sv[r]!;
+      const du = dv[r]! & mask;
+      const su = ((y & vm) << s) & mask;
+      const full = du - su, nu = full & mask;
+      dv[r] = (nu << ext) >> ext;
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      c &= ~(c << 1);
+      flips += POPCOUNT16[du ^ nu]!;
+      chain += POPCOUNT16[c]!;
+      neg += y >>> 31;
+    }
   }
   inPlaceSums[0] = flips;
   inPlaceSums[1] = chain;
@@ -1344,28 +1377,48 @@ function signCaptures(av: Int32Array, bv: Int32Array, N: number, realRows: numbe
   signSums[1] = 2 * (sb + idle * sbIdle);
 }
 
-/** Rows r0..r1-1 of addOutKernel for destinations of 17-32 bits (two lookups per counted word; rowSums). Two rows per iteration were not faster here (measured). */
+/**
+ * Rows r0..r1-1 of addOutKernel for destinations of 17-32 bits (two lookups per counted word;
+ * rowSums). A loop per sign, and sums taken `| 0`: a 32-bit a + b can leave the int32 range, and
+ * V8 then ran the whole loop in doubles; every use of the sum (`& mask`, the carry XOR) reads its
+ * low 32 bits only, which `| 0` keeps. Two rows per iteration were not faster here (measured).
+ */
 function wideRows(
   av: Int32Array, bv: Int32Array, sgn: number, pat: Int32Array | undefined, lb: number, out: Int32Array, r0: number, r1: number,
   mask: number, am: number, bm: number, ext: number,
 ): void {
-  const laneMask = mask << lb;
+  const keep = ~(mask << lb);
   let dst = 0, chain = 0;
-  for (let r = r0; r < r1; r++) {
-    const au = av[r]! & am, bu = bv[r]! & bm;
-    const full = au + sgn * bu;
-    const nu = full & mask;
-    out[r] = (nu << ext) >> ext;
-    if (pat !== undefined) {
-      const w = pat[r]!;
-      const f = (w >>> lb) & mask;
-      pat[r] = (w & ~laneMask) | (nu << lb);
-      dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
+  if (sgn > 0) {
+    for (let r = r0; r < r1; r++) {
+      const au = av[r]! & am, bu = bv[r]! & bm;
+      const full = (au + bu) | 0, nu = full & mask;
+      out[r] = (nu << ext) >> ext;
+      if (pat !== undefined) {
+        const w = pat[r]!, f = (w >>> lb) & mask;
+        pat[r] = (w & keep) | (nu << lb);
+        dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
+      }
+      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      c &= ~(c << 1);
+      dst += POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
+      chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
     }
-    let c = ((au ^ bu ^ full) >>> 1) & mask;
-    c = c & ~(c << 1);
-    dst += POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
-    chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
+  } else {
+    for (let r = r0; r < r1; r++) {
+      const au = av[r]! & am, bu = bv[r]! & bm;
+      const full = (au - bu) | 0, nu = full & mask;
+      out[r] = (nu << ext) >> ext;
+      if (pat !== undefined) {
+        const w = pat[r]!, f = (w >>> lb) & mask;
+        pat[r] = (w & keep) | (nu << lb);
+        dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
+      }
+      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      c &= ~(c << 1);
+      dst += POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
+      chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
+    }
   }
   rowSums[0] = dst;
   rowSums[1] = chain;
