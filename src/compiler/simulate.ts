@@ -1115,7 +1115,9 @@ function inPlaceKernel(info: InPlaceInfo, dv: Int32Array, sv: Int32Array, pat: I
       dv[r] = dSigned ? (nu << sh) >> sh : (nu << sh) >>> sh;
       if (pat) pat[r] = (pat[r]! & ~laneMask) | (nu << lb);
       const f = du ^ nu;
-      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      // carries (borrows) out of bits s..wd-1, bit 31 included (see wideRows)
+      const out = sgn > 0 ? (du & su) | ((du ^ su) & ~full) : (~du & su) | (~(du ^ su) & full);
+      let c = (out >>> s) & chainMask;
       c = c & ~(c << 1);
       flips += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
       chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
@@ -1146,35 +1148,57 @@ function narrowInPlaceIntoLane(
 ): void {
   const keep = ~(mask << lb);
   let flips = 0, chain = 0, neg = 0;
-  // a loop per sign (no multiply by the sign per row, as in the add-out kernels)
+  // A loop per sign (no multiply by the sign per row), two rows per iteration (independent chains
+  // the CPU overlaps, as in narrowRowsIntoLane; both rows are read before either is written, so
+  // dv and sv may be one register), then an odd last row.
+  let r = r0;
   if (sgn > 0) {
-    for (let r = r0; r < r1; r++) {
-      const y = sv[r]!;
-      const du = dv[r]! & mask;
-      const su = ((y & vm) << s) & mask;
-      const full = du + su, nu = full & mask;
+    for (; r + 1 < r1; r += 2) {
+      const y = sv[r]!, y1 = sv[r + 1]!;
+      const du = dv[r]! & mask, du1 = dv[r + 1]! & mask;
+      const su = ((y & vm) << s) & mask, su1 = ((y1 & vm) << s) & mask;
+      const full = du + su, nu = full & mask, full1 = du1 + su1, nu1 = full1 & mask;
       dv[r] = (nu << ext) >> ext;
+      dv[r + 1] = (nu1 << ext) >> ext;
       pat[r] = (pat[r]! & keep) | (nu << lb);
-      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      pat[r + 1] = (pat[r + 1]! & keep) | (nu1 << lb);
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask, c1 = ((du1 ^ su1 ^ full1) >>> (s + 1)) & chainMask;
       c &= ~(c << 1);
-      flips += POPCOUNT16[du ^ nu]!;
-      chain += POPCOUNT16[c]!;
-      neg += y >>> 31;
+      c1 &= ~(c1 << 1);
+      flips += POPCOUNT16[du ^ nu]! + POPCOUNT16[du1 ^ nu1]!;
+      chain += POPCOUNT16[c]! + POPCOUNT16[c1]!;
+      neg += (y >>> 31) + (y1 >>> 31);
     }
   } else {
-    for (let r = r0; r < r1; r++) {
-      const y = sv[r]!;
-      const du = dv[r]! & mask;
-      const su = ((y & vm) << s) & mask;
-      const full = du - su, nu = full & mask;
+    for (; r + 1 < r1; r += 2) {
+      const y = sv[r]!, y1 = sv[r + 1]!;
+      const du = dv[r]! & mask, du1 = dv[r + 1]! & mask;
+      const su = ((y & vm) << s) & mask, su1 = ((y1 & vm) << s) & mask;
+      const full = du - su, nu = full & mask, full1 = du1 - su1, nu1 = full1 & mask;
       dv[r] = (nu << ext) >> ext;
+      dv[r + 1] = (nu1 << ext) >> ext;
       pat[r] = (pat[r]! & keep) | (nu << lb);
-      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+      pat[r + 1] = (pat[r + 1]! & keep) | (nu1 << lb);
+      let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask, c1 = ((du1 ^ su1 ^ full1) >>> (s + 1)) & chainMask;
       c &= ~(c << 1);
-      flips += POPCOUNT16[du ^ nu]!;
-      chain += POPCOUNT16[c]!;
-      neg += y >>> 31;
+      c1 &= ~(c1 << 1);
+      flips += POPCOUNT16[du ^ nu]! + POPCOUNT16[du1 ^ nu1]!;
+      chain += POPCOUNT16[c]! + POPCOUNT16[c1]!;
+      neg += (y >>> 31) + (y1 >>> 31);
     }
+  }
+  if (r < r1) {
+    const y = sv[r]!;
+    const du = dv[r]! & mask;
+    const su = ((y & vm) << s) & mask;
+    const full = du + sgn * su, nu = full & mask;
+    dv[r] = (nu << ext) >> ext;
+    pat[r] = (pat[r]! & keep) | (nu << lb);
+    let c = ((du ^ su ^ full) >>> (s + 1)) & chainMask;
+    c &= ~(c << 1);
+    flips += POPCOUNT16[du ^ nu]!;
+    chain += POPCOUNT16[c]!;
+    neg += y >>> 31;
   }
   inPlaceSums[0] = flips;
   inPlaceSums[1] = chain;
@@ -1380,8 +1404,12 @@ function signCaptures(av: Int32Array, bv: Int32Array, N: number, realRows: numbe
 /**
  * Rows r0..r1-1 of addOutKernel for destinations of 17-32 bits (two lookups per counted word;
  * rowSums). A loop per sign, and sums taken `| 0`: a 32-bit a + b can leave the int32 range, and
- * V8 then ran the whole loop in doubles; every use of the sum (`& mask`, the carry XOR) reads its
- * low 32 bits only, which `| 0` keeps. Two rows per iteration were not faster here (measured).
+ * V8 then ran the whole loop in doubles; the sum's uses read its low 32 bits only, which `| 0`
+ * keeps. The carry (borrow) out of every bit comes from the operands and the sum's bits,
+ * (a & b) | ((a ^ b) & ~sum) (borrow: (~a & b) | (~(a ^ b) & diff)): the carries-in form,
+ * (a ^ b ^ sum) >>> 1, lost the carry out of bit 31 of a 32-bit destination, which starts a run
+ * of its own only for operands beyond +/-2^30 (no network value comes near; the kernel test
+ * checks such operands). Two rows per iteration were not faster here (measured).
  */
 function wideRows(
   av: Int32Array, bv: Int32Array, sgn: number, pat: Int32Array | undefined, lb: number, out: Int32Array, r0: number, r1: number,
@@ -1399,7 +1427,7 @@ function wideRows(
         pat[r] = (w & keep) | (nu << lb);
         dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
       }
-      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      let c = ((au & bu) | ((au ^ bu) & ~full)) & mask;
       c &= ~(c << 1);
       dst += POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
       chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;
@@ -1414,7 +1442,7 @@ function wideRows(
         pat[r] = (w & keep) | (nu << lb);
         dst += POPCOUNT16[f & 0xffff]! + POPCOUNT16[f >>> 16]!;
       }
-      let c = ((au ^ bu ^ full) >>> 1) & mask;
+      let c = ((~au & bu) | (~(au ^ bu) & full)) & mask;
       c &= ~(c << 1);
       dst += POPCOUNT16[nu & 0xffff]! + POPCOUNT16[nu >>> 16]!;
       chain += POPCOUNT16[c & 0xffff]! + POPCOUNT16[c >>> 16]!;

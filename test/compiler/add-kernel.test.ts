@@ -106,3 +106,37 @@ describe("addOutKernel against a bit-by-bit reference", () => {
     }
   }
 });
+
+test("addOutKernel at 32 bits: sums and differences that leave the int32 range keep their low 32 bits and carries", () => {
+  // (bit-width inference off gives 32-bit values; a + b of two of them can exceed 2^31, which the
+  // kernel must wrap exactly as the cells do)
+  const extremes = [0, 1, -1, 2, 0x7fffffff, -0x80000000, 0x40000000, -0x40000000, 0x55555555, -0x55555556, 0x7ffffffe, -0x7fffffff, 12345, -98765];
+  const aVals: number[] = [], bVals: number[] = [];
+  for (const x of extremes) for (const y of extremes) {
+    aVals.push(x);
+    bVals.push(y);
+  }
+  const N = aVals.length + 1; // odd, one idle row
+  const av = Int32Array.from({ length: N }, (_, r) => aVals[r % aVals.length]!);
+  const bv = Int32Array.from({ length: N }, (_, r) => bVals[r % bVals.length]!);
+  const real = N - 1, idle = 3;
+  for (const isAdd of [true, false]) {
+    for (const lane of [false, true]) {
+      const pat = lane ? Int32Array.from({ length: N }, (_, r) => (r * 2654435761) | 0) : undefined;
+      const before = pat ? Int32Array.from(pat) : undefined;
+      const out = new Int32Array(N);
+      const k = addOutKernel(isAdd, av, bv, pat, 0, out, N, real, idle, 32, true, 32, true, 32, true, false, false);
+      let dst = 0, chain = 0;
+      for (let r = 0; r < N; r++) {
+        const weight = r < real ? 1 : idle;
+        const want = referenceRow(isAdd, av[r]!, bv[r]!, before ? before[r]! : 0, 32);
+        assert.equal(out[r], want.bits | 0, `${isAdd ? "add" : "sub"}: value of row ${r}`);
+        if (pat) assert.equal(pat[r], want.bits | 0, `lane pattern of row ${r}`);
+        dst += weight * want.dst;
+        chain += weight * want.chain;
+      }
+      assert.equal(k[0], dst, `${isAdd ? "add" : "sub"}${lane ? " into a lane" : ""}: destination cells`);
+      assert.equal(k[1], chain, `${isAdd ? "add" : "sub"}${lane ? " into a lane" : ""}: carry-flag cells`);
+    }
+  }
+});
