@@ -714,9 +714,7 @@ class Lowerer {
       const page = scratch.arrays.int32(0, J);
       for (let j = 0; j < J; j++) page[j] = leaves[j]!.slot!.level;
       const dag = streamedTrees(matrix, ranges, page, scratch.streamed);
-      // the identity schedule (idSchedule) in scratch
-      const schedule = scratch.arrays.int32(1, dag.nodeCount - dag.inputCount);
-      for (let i = 0; i < schedule.length; i++) schedule[i] = dag.inputCount + i;
+      const schedule = idSchedule(dag, scratch.arrays.int32(1, dag.nodeCount - dag.inputCount));
       // (no naive cost here: the unit's naive baseline is counted per term, see conv)
       const compiled = dagCost(dag);
       const r = this.checked({ dag, schedule, compiled }, matrix, ranges, conv.name);

@@ -56,9 +56,13 @@ export interface ExprDag {
   readonly outputSign: Int8Array;
 }
 
-/** Identity schedule: internal nodes in id order (always valid, ids are topological). */
-export function idSchedule(dag: ExprDag): Int32Array {
-  const s = new Int32Array(dag.nodeCount - dag.inputCount);
+/**
+ * Identity schedule: internal nodes in id order (always valid, ids are topological). `into`: an
+ * array of exactly nodeCount - inputCount entries to fill (the lowering's reused scratch).
+ */
+export function idSchedule(dag: ExprDag, into?: Int32Array): Int32Array {
+  const s = into ?? new Int32Array(dag.nodeCount - dag.inputCount);
+  if (s.length !== dag.nodeCount - dag.inputCount) throw new Error(`internal: idSchedule into ${s.length} entries for ${dag.nodeCount - dag.inputCount} nodes`);
   for (let i = 0; i < s.length; i++) s[i] = dag.inputCount + i;
   return s;
 }
